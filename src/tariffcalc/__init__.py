@@ -1,0 +1,40 @@
+"""tariffcalc: US duties on goods of Japan, priced by entry date from a dated schedule.
+
+Use as a library::
+
+    from datetime import date
+    from decimal import Decimal
+    from tariffcalc import Shipment, load_schedule, price_shipment
+
+    schedule = load_schedule()
+    quote = price_shipment(schedule, Shipment(Decimal("20000"), hts="87115000"), date(2025, 5, 3))
+    print(quote.total_duty)  # 2480.00
+"""
+
+from .engine import DutyLine, ExcludedMeasure, Quote, classify, price_shipment
+from .errors import InputError, ScheduleError, TariffError, UnknownRateError
+from .rates import RateRow, rate_table
+from .report import quote_to_dict
+from .schedule import Schedule, load_schedule, parse_schedule
+from .shipment import Shipment, shipment_from_fields
+
+__all__ = [
+    "DutyLine",
+    "ExcludedMeasure",
+    "InputError",
+    "Quote",
+    "RateRow",
+    "Schedule",
+    "ScheduleError",
+    "Shipment",
+    "TariffError",
+    "UnknownRateError",
+    "classify",
+    "load_schedule",
+    "parse_schedule",
+    "price_shipment",
+    "quote_to_dict",
+    "rate_table",
+    "shipment_from_fields",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,318 @@
+"""Batch pricing of a CSV of shipments: every row out, in order, bad rows marked, never a
+half-written output file."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from .engine import EFFECTIVE_RATE_PLACES, Quote, price_shipment
+from .errors import InputError, TariffError
+from .money import ZERO, format_money, format_rate
+from .report import money_or_none, rate_or_none
+from .schedule import Schedule
+from .shipment import shipment_from_fields
+
+# Columns the reader understands; any other column is carried through untouched.
+INPUT_FIELDS = (
+    "id", "hts", "category", "value", "date", "currency", "fx_rate", "mfn_rate",
+    "metal_content", "us_content", "auto_part", "annex_ii",
+)
+RESULT_FIELDS = (
+    "category", "base_duty", "additional_duty", "total_duty", "on_hold_duty",
+    "effective_rate", "status", "error", "ieepa_duty", "warnings",
+)
+STATUS_OK = "ok"
+STATUS_ERROR = "error"
+OUTPUT_FORMATS = ("csv", "json")
+# A cell that a spreadsheet would run as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "@", "\t", "\r")
+
+
+def parse_date(text: str, what: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"{what}: expected a date like 2025-05-03, got {text!r}") from None
+
+
+@dataclass
+class CategoryTotals:
+    rows: int = 0
+    customs_value: Decimal = ZERO
+    base_duty: Decimal = ZERO
+    base_unknown_rows: int = 0
+    additional_duty: Decimal = ZERO
+    on_hold_duty: Decimal = ZERO
+    ieepa_duty: Decimal = ZERO
+
+    def add(self, quote: Quote) -> None:
+        self.rows += 1
+        self.customs_value += quote.customs_value
+        if quote.base_duty is None:
+            self.base_unknown_rows += 1
+        else:
+            self.base_duty += quote.base_duty
+        self.additional_duty += quote.additional_duty
+        self.on_hold_duty += quote.on_hold_duty
+        self.ieepa_duty += quote.ieepa_duty
+
+
+@dataclass
+class BatchSummary:
+    rows: int = 0
+    failed: int = 0
+    by_category: dict[str, CategoryTotals] = field(default_factory=dict)
+    first_errors: list[str] = field(default_factory=list)
+
+    @property
+    def priced(self) -> int:
+        return self.rows - self.failed
+
+    def total(self) -> CategoryTotals:
+        grand = CategoryTotals()
+        for totals in self.by_category.values():
+            grand.rows += totals.rows
+            grand.customs_value += totals.customs_value
+            grand.base_duty += totals.base_duty
+            grand.base_unknown_rows += totals.base_unknown_rows
+            grand.additional_duty += totals.additional_duty
+            grand.on_hold_duty += totals.on_hold_duty
+            grand.ieepa_duty += totals.ieepa_duty
+        return grand
+
+
+@dataclass(frozen=True)
+class InputTable:
+    """An opened CSV: its header and an iterator of (row number, line number, cells)."""
+
+    source: str
+    header: list[str]
+    rows: Iterator[tuple[int, int, list[str]]]
+
+
+def result_columns(header: list[str]) -> list[str]:
+    """Names of the result columns: a result that would clash with an input column of the
+    same name (a ``category`` input, say) is written as ``result_<name>`` so nothing is lost."""
+    taken = set(header)
+    return [f"result_{name}" if name in taken else name for name in RESULT_FIELDS]
+
+
+@contextlib.contextmanager
+def open_input(path: Path, encoding: str = "utf-8-sig") -> Iterator[InputTable]:
+    """Open a CSV of shipments, checking what makes the whole file unusable up front."""
+    source = str(path)
+    try:
+        handle = path.open("r", encoding=encoding, newline="")
+    except FileNotFoundError:
+        raise InputError(f"{source}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{source}: is a directory, expected a CSV file") from None
+    except PermissionError:
+        raise InputError(f"{source}: permission denied") from None
+    except LookupError:
+        raise InputError(f"--encoding: unknown text encoding {encoding!r}") from None
+    except OSError as exc:
+        raise InputError(f"{source}: cannot read: {exc.strerror}") from None
+    with handle:
+        reader = csv.reader(handle, strict=True)
+        try:
+            header = next(reader, None)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise InputError(f"{source}: line 1: {_read_problem(exc, encoding)}") from None
+        if header is None:
+            raise InputError(f"{source}: the file is empty; expected a header row with hts, value")
+        header = [name.strip() for name in header]
+        lowered = [name.lower() for name in header]
+        missing = [] if "value" in lowered else ["value"]
+        if "hts" not in lowered and "category" not in lowered:
+            missing.insert(0, "hts (or category)")
+        if missing:
+            raise InputError(
+                f"{source}: header: missing column {' and '.join(missing)}; "
+                f"found {', '.join(header) or 'no columns'}"
+            )
+        duplicates = sorted({n for n in lowered if lowered.count(n) > 1 and n})
+        if duplicates:
+            raise InputError(f"{source}: header: column {', '.join(duplicates)} appears twice")
+
+        def rows() -> Iterator[tuple[int, int, list[str]]]:
+            number = 0
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except (UnicodeDecodeError, csv.Error) as exc:
+                    raise InputError(
+                        f"{source}: line {reader.line_num + 1}: {_read_problem(exc, encoding)}"
+                    ) from None
+                if not cells:  # a blank line is not a row
+                    continue
+                number += 1
+                yield number, reader.line_num, cells
+
+        yield InputTable(source, header, rows())
+
+
+def _read_problem(exc: Exception, encoding: str) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"cannot be decoded as {encoding} (use --encoding, e.g. --encoding cp932)"
+    return f"malformed CSV: {exc}"
+
+
+def neutralize_formula(cell: str) -> str:
+    """Make a cell safe for spreadsheets: one that would start a formula is prefixed with '.
+
+    Numbers (including negative ones) are left as they are.
+    """
+    if not cell:
+        return cell
+    if cell.startswith(_FORMULA_START):
+        return "'" + cell
+    if cell[0] in "+-":
+        try:
+            Decimal(cell)
+        except ArithmeticError:
+            return "'" + cell
+    return cell
+
+
+class _Writer:
+    def __init__(self, stream: IO[str], fmt: str, columns: list[str]) -> None:
+        self.stream, self.fmt, self.columns, self.count = stream, fmt, columns, 0
+        if fmt == "csv":
+            self._csv = csv.writer(stream, lineterminator="\n")
+            self._csv.writerow([neutralize_formula(c) for c in columns])
+        else:
+            stream.write("[")
+
+    def write(self, values: list[str | None]) -> None:
+        if self.fmt == "csv":
+            self._csv.writerow(["" if v is None else neutralize_formula(v) for v in values])
+        else:
+            record = dict(zip(self.columns, values, strict=True))
+            self.stream.write(("\n" if self.count == 0 else ",\n") + json.dumps(record))
+        self.count += 1
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.stream.write("\n]\n" if self.count else "]\n")
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[IO[str]]:
+    """A file written beside ``path`` and renamed over it only once complete.
+
+    An error or Ctrl-C before the end leaves any existing file untouched and no partial file.
+    """
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=directory)
+    except FileNotFoundError:
+        raise InputError(f"{path}: the output folder does not exist") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied writing the output") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+
+
+def price_table(
+    schedule: Schedule,
+    table: InputTable,
+    out: IO[str],
+    *,
+    fmt: str = "csv",
+    default_date: date,
+    scenario: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> BatchSummary:
+    """Price every row of ``table`` and write one output row per input row, in order."""
+    if fmt not in OUTPUT_FORMATS:
+        raise InputError(f"--format: expected one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")
+    schedule.scenario(scenario)  # an unknown scenario fails before any row is written
+    header = table.header
+    index = {name.lower(): i for i, name in enumerate(header)}
+    names = {key: header[index[key]] for key in INPUT_FIELDS if key in index}
+    writer = _Writer(out, fmt, header + result_columns(header))
+    summary = BatchSummary()
+    for number, line, cells in table.rows:
+        summary.rows += 1
+        try:
+            if len(cells) > len(header):
+                extra = ", ".join(repr(c) for c in cells[len(header):])
+                raise InputError(
+                    f"row has {len(cells)} cells but the header has {len(header)} columns "
+                    f"(cells beyond the header: {extra})"
+                )
+            fields = {key: cells[i] if i < len(cells) else None for key, i in index.items()}
+            shipment = shipment_from_fields(fields, names)
+            date_text = fields.get("date")
+            on = parse_date(date_text, names["date"]) if date_text else default_date
+            quote = price_shipment(schedule, shipment, on, scenario)
+        except TariffError as exc:
+            summary.failed += 1
+            if len(summary.first_errors) < 5:
+                summary.first_errors.append(f"{table.source}: row {number} (line {line}): {exc}")
+            results: list[str | None] = [None] * len(RESULT_FIELDS)
+            results[RESULT_FIELDS.index("status")] = STATUS_ERROR
+            results[RESULT_FIELDS.index("error")] = str(exc)
+        else:
+            summary.by_category.setdefault(quote.category, CategoryTotals()).add(quote)
+            results = [
+                quote.category,
+                money_or_none(quote.base_duty),
+                format_money(quote.additional_duty),
+                money_or_none(quote.total_duty),
+                format_money(quote.on_hold_duty),
+                rate_or_none(quote.effective_rate),
+                STATUS_OK,
+                None,
+                format_money(quote.ieepa_duty),
+                " | ".join(quote.warnings) or None,
+            ]
+        # The input cells as they were (a short row padded, a long row's surplus in the error).
+        inputs: list[str | None] = [*cells[: len(header)], *[""] * (len(header) - len(cells))]
+        writer.write(inputs + results)
+        if progress is not None:
+            progress(number)
+    writer.close()
+    return summary
+
+
+def totals_as_strings(totals: CategoryTotals) -> dict[str, str]:
+    return {
+        "rows": str(totals.rows),
+        "customs_value": format_money(totals.customs_value),
+        "base_duty": format_money(totals.base_duty)
+        + (f" (+ unknown on {totals.base_unknown_rows} rows)" if totals.base_unknown_rows else ""),
+        "additional_duty": format_money(totals.additional_duty),
+        "on_hold_duty": format_money(totals.on_hold_duty),
+        "ieepa_duty": format_money(totals.ieepa_duty),
+        "effective_rate": (
+            format_rate(
+                ((totals.base_duty + totals.additional_duty) / totals.customs_value).quantize(
+                    EFFECTIVE_RATE_PLACES
+                )
+            )
+            if totals.customs_value and not totals.base_unknown_rows
+            else ""
+        ),
+    }

@@ -1,0 +1,443 @@
+"""The command line: parse options, call the library, render, map errors to exit codes.
+
+This is the only module that prints or exits.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .batch import (
+    OUTPUT_FORMATS,
+    atomic_output,
+    open_input,
+    parse_date,
+    price_table,
+    totals_as_strings,
+)
+from .engine import Quote, price_shipment
+from .errors import InputError, ScheduleError, TariffError, UnknownRateError
+from .money import format_percent
+from .rates import RATE_COLUMNS, rate_table
+from .report import quote_to_dict
+from .schedule import SCHEDULE_ENV, Schedule, default_schedule_path, load_schedule
+from .shipment import shipment_from_fields
+
+
+class ExitCode(IntEnum):
+    """Exit codes of every command (documented in the README)."""
+
+    OK = 0
+    INTERNAL_ERROR = 1  # a bug: please report it with --debug output
+    USAGE = 2  # unknown option, missing argument (reported by the option parser)
+    BAD_INPUT = 3  # a shipment, an option value or an input file cannot be used
+    BAD_SCHEDULE = 4  # the schedule file cannot be used
+    UNKNOWN_RATE = 5  # the law needs a rate (e.g. MFN) that is neither known nor given
+    ROWS_FAILED = 6  # batch: some rows could not be priced (every row is still written)
+    INTERRUPTED = 130  # Ctrl-C
+
+
+_EXIT_FOR_ERROR: dict[type[TariffError], ExitCode] = {
+    ScheduleError: ExitCode.BAD_SCHEDULE,
+    UnknownRateError: ExitCode.UNKNOWN_RATE,
+    InputError: ExitCode.BAD_INPUT,
+}
+
+app = typer.Typer(
+    name="tariffcalc",
+    help="US duties on goods of Japan: MFN, IEEPA reciprocal and Section 232, by entry date.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_state = {"debug": False}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _out() -> Console:
+    return Console(highlight=False)
+
+
+def guarded(command: F) -> F:
+    """Turn the library's errors into one line on stderr and a named exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except TariffError as exc:
+            if _state["debug"]:
+                raise
+            code = next(
+                (c for kind, c in _EXIT_FOR_ERROR.items() if isinstance(exc, kind)),
+                ExitCode.BAD_INPUT,
+            )
+            _err().print(f"tariffcalc: error: {exc}", markup=False, soft_wrap=True)
+            raise typer.Exit(code) from None
+        except KeyboardInterrupt:
+            _err().print("tariffcalc: interrupted", markup=False)
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except Exception as exc:
+            if _state["debug"]:
+                raise
+            _err().print(
+                f"tariffcalc: internal error: {type(exc).__name__}: {exc} "
+                "(run again with --debug for the traceback, and please report it)",
+                markup=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(ExitCode.INTERNAL_ERROR) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def _main_options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback of an error.")
+    ] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+SchedulePath = Annotated[
+    Path | None,
+    typer.Option(
+        "--schedule",
+        help=f"Schedule file to use instead of the packaged tariffs.yaml (or set ${SCHEDULE_ENV}).",
+        show_default=False,
+    ),
+]
+ScenarioName = Annotated[
+    str | None,
+    typer.Option("--scenario", help="Named scenario of the schedule, e.g. hold-lifted."),
+]
+EntryDate = Annotated[
+    str | None,
+    typer.Option("--date", help="Entry date YYYY-MM-DD (default: today).", show_default=False),
+]
+
+
+def _entry_date(text: str | None, option: str = "--date") -> date:
+    return date.today() if text is None else parse_date(text, option)
+
+
+def _schedule(path: Path | None) -> Schedule:
+    return load_schedule(path)
+
+
+def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
+    if value not in allowed:
+        raise InputError(f"{option}: expected one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+# ---------------------------------------------------------------------------------- quote
+
+
+@app.command()
+@guarded
+def quote(
+    hts: Annotated[
+        str | None, typer.Option("--hts", help="HTS number: 8703.23.01, 87032301 or 8703230100.")
+    ] = None,
+    category: Annotated[
+        str | None,
+        typer.Option(
+            "--category", help="Instead of --hts: autos, auto-parts, steel, aluminum, general."
+        ),
+    ] = None,
+    value: Annotated[
+        str | None, typer.Option("--value", help="Customs value, in --currency (default USD).")
+    ] = None,
+    entry_date: EntryDate = None,
+    currency: Annotated[str | None, typer.Option("--currency", help="ISO code, e.g. JPY.")] = None,
+    fx_rate: Annotated[
+        str | None, typer.Option("--fx-rate", help="US dollars per unit of --currency.")
+    ] = None,
+    mfn_rate: Annotated[
+        str | None,
+        typer.Option("--mfn-rate", help="The goods' MFN rate, 2.5% or 0.025 (overrides the table)."),
+    ] = None,
+    metal_content: Annotated[
+        str | None,
+        typer.Option("--metal-content", help="Value of the steel/aluminum content (derivatives)."),
+    ] = None,
+    us_content: Annotated[
+        str | None, typer.Option("--us-content", help="Value of the US-originating content.")
+    ] = None,
+    not_auto_part: Annotated[
+        bool,
+        typer.Option(
+            "--not-auto-part", help="Not a part of a passenger vehicle or light truck (33(h)(ii))."
+        ),
+    ] = False,
+    annex_ii: Annotated[
+        bool, typer.Option("--annex-ii", help="An Annex II good, exempt from the reciprocal duty.")
+    ] = False,
+    scenario: ScenarioName = None,
+    schedule_path: SchedulePath = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="table or json.")
+    ] = "table",
+) -> None:
+    """Price one shipment: every duty line, what was excluded and why, totals and exposure."""
+    fmt = _choice(output_format, ("table", "json"), "--format")
+    fields = {
+        "hts": hts,
+        "category": category,
+        "value": value,
+        "currency": currency,
+        "fx_rate": fx_rate,
+        "mfn_rate": mfn_rate,
+        "metal_content": metal_content,
+        "us_content": us_content,
+        "not_auto_part": "true" if not_auto_part else None,
+        "annex_ii": "true" if annex_ii else None,
+    }
+    names = {key: "--" + key.replace("_", "-") for key in fields}
+    shipment = shipment_from_fields(fields, names)
+    on = _entry_date(entry_date)
+    schedule = _schedule(schedule_path)
+    result = price_shipment(schedule, shipment, on, scenario)
+    if fmt == "json":
+        print(json.dumps(quote_to_dict(result), indent=2))
+    else:
+        _render_quote(result)
+    err = _err()
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+
+
+def _amount(value: Any) -> str:
+    return "unknown" if value is None else f"{value:,.2f}"
+
+
+def _render_quote(result: Quote) -> None:
+    goods = result.hts or f"category {result.category}"
+    value = f"USD {result.customs_value:,.2f}"
+    if result.currency != "USD":
+        value += f" ({result.currency} {result.value:,} at {result.fx_rate})"
+    scenario = f", scenario {result.scenario}" if result.scenario else ""
+    table = Table(
+        title=f"{goods} ({result.category}), entered {result.entry_date}{scenario}: {value}",
+        title_justify="left",
+    )
+    table.add_column("Duty", no_wrap=True)
+    table.add_column("Heading", no_wrap=True)
+    table.add_column("Rate", justify="right")
+    table.add_column("On", justify="right")
+    table.add_column("Amount", justify="right")
+    table.add_column("Why")
+    for line in result.lines:
+        table.add_row(
+            line.measure,
+            line.heading,
+            format_percent(line.rate),
+            _amount(line.basis),
+            _amount(line.amount),
+            f"{line.why} [{line.authority}]",
+        )
+    for item in result.excluded:
+        heading = item.heading or ""
+        table.add_row(f"[dim]{item.measure}[/dim]", heading, "-", "", "excluded",
+                      f"[dim]{item.reason}[/dim]")
+    out = _out()
+    out.print(table)
+    rate = "unknown" if result.effective_rate is None else format_percent(result.effective_rate)
+    out.print(f"Base duty (MFN):        {_amount(result.base_duty)}")
+    out.print(f"Additional (2025 law):  {_amount(result.additional_duty)}   <- exposure")
+    out.print(f"Total duty:             {_amount(result.total_duty)}   effective rate {rate}")
+    out.print(f"On hold (would add):    {_amount(result.on_hold_duty)}")
+
+
+# ---------------------------------------------------------------------------------- batch
+
+
+@app.command()
+@guarded
+def batch(
+    input_file: Annotated[Path, typer.Argument(metavar="INPUT.csv", help="CSV of shipments.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write here (atomically) instead of stdout."),
+    ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option("--format", help="csv or json (default: from -o's extension, else csv)."),
+    ] = None,
+    entry_date: EntryDate = None,
+    scenario: ScenarioName = None,
+    schedule_path: SchedulePath = None,
+    encoding: Annotated[
+        str, typer.Option("--encoding", help="Text encoding of the input, e.g. cp932.")
+    ] = "utf-8-sig",
+) -> None:
+    """Price a CSV of shipments row by row; every row is written, bad rows marked."""
+    if output_format is None:
+        suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+        output_format = suffix if suffix in OUTPUT_FORMATS else "csv"
+    fmt = _choice(output_format, OUTPUT_FORMATS, "--format")
+    on = _entry_date(entry_date)
+    if output is not None and output.resolve() == input_file.resolve():
+        raise InputError(f"{output}: refusing to write the output over the input file")
+    schedule = _schedule(schedule_path)
+    schedule.scenario(scenario)
+    err = _err()
+    with open_input(input_file, encoding) as table:
+        progress_console = err if err.is_terminal else None
+        if output is None:
+            summary = _price_with_progress(
+                schedule, table, sys.stdout, fmt, on, scenario, progress_console
+            )
+        else:
+            with atomic_output(output) as stream:
+                summary = _price_with_progress(
+                    schedule, table, stream, fmt, on, scenario, progress_console
+                )
+    report = err if output is None else _out()
+    _render_summary(report, summary)
+    for message in summary.first_errors:
+        err.print(f"error: {message}", markup=False, soft_wrap=True)
+    if summary.failed:
+        raise typer.Exit(ExitCode.ROWS_FAILED)
+
+
+def _price_with_progress(
+    schedule: Schedule,
+    table: Any,
+    stream: Any,
+    fmt: str,
+    on: date,
+    scenario: str | None,
+    console: Console | None,
+) -> Any:
+    if console is None:
+        return price_table(schedule, table, stream, fmt=fmt, default_date=on, scenario=scenario)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.completed:,} rows priced"), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as progress:
+        task = progress.add_task("pricing")
+
+        def advance(number: int) -> None:
+            if number % 1000 == 0:
+                progress.update(task, completed=number)
+
+        return price_table(
+            schedule, table, stream, fmt=fmt, default_date=on, scenario=scenario, progress=advance
+        )
+
+
+def _render_summary(console: Console, summary: Any) -> None:
+    table = Table(title=f"{summary.rows} rows: {summary.priced} priced, {summary.failed} failed",
+                  title_justify="left")
+    columns = ("rows", "customs_value", "base_duty", "additional_duty", "on_hold_duty",
+               "ieepa_duty", "effective_rate")
+    table.add_column("category")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for category in sorted(summary.by_category):
+        cells = totals_as_strings(summary.by_category[category])
+        table.add_row(category, *(cells[c] for c in columns))
+    if summary.by_category:
+        cells = totals_as_strings(summary.total())
+        table.add_row("[bold]all[/bold]", *(cells[c] for c in columns))
+    console.print(table)
+
+
+# ---------------------------------------------------------------------------------- rates
+
+
+@app.command()
+@guarded
+def rates(
+    entry_date: EntryDate = None,
+    scenario: ScenarioName = None,
+    schedule_path: SchedulePath = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+) -> None:
+    """Print the rate of every measure on a date: in force, on hold, not yet, ended."""
+    fmt = _choice(output_format, ("table", "json", "csv"), "--format")
+    on = _entry_date(entry_date)
+    schedule = _schedule(schedule_path)
+    table_rows = rate_table(schedule, on, scenario)
+    rows = [row.as_strings() for row in table_rows]
+    if fmt == "json":
+        print(json.dumps(rows, indent=2))
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(RATE_COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        scenario_text = f", scenario {scenario}" if scenario else ""
+        table = Table(title=f"{schedule.title}: rates on {on}{scenario_text}",
+                      title_justify="left")
+        for column in ("measure", "category", "rate", "in_force", "status", "basis", "from",
+                       "to", "heading"):
+            table.add_column(column, no_wrap=column != "basis")
+        table.add_column("authority", overflow="fold")
+        for row, text in zip(table_rows, rows, strict=True):
+            table.add_row(
+                text["measure"], text["category"], format_percent(row.rate),
+                format_percent(row.in_force),
+                *(text[c] for c in ("status", "basis", "from", "to", "heading", "authority")),
+            )
+        out = _out()
+        out.print(table)
+        out.print(f"Reviewed through {schedule.reviewed_through}. Not modelled:", markup=False)
+        for gap in schedule.gaps:
+            out.print(f"  - {gap.topic}: {gap.note}", markup=False, soft_wrap=True)
+    if on > schedule.reviewed_through:
+        _err().print(
+            f"warning: {on} is after {schedule.reviewed_through}, the last date this schedule has "
+            "been reviewed for: rates in force after that date are not known to it",
+            markup=False, soft_wrap=True,
+        )
+
+
+# ---------------------------------------------------------------------------------- validate
+
+
+@app.command()
+@guarded
+def validate(
+    path: Annotated[
+        Path | None, typer.Argument(help="Schedule file (default: the packaged tariffs.yaml).")
+    ] = None,
+) -> None:
+    """Check a schedule file: strict YAML, known fields, consistent dates and references."""
+    schedule_file = path or default_schedule_path()
+    schedule = load_schedule(schedule_file)
+    provisions = sum(len(plist.provisions) for plist in schedule.lists.values())
+    _out().print(
+        f"{schedule_file}: ok: {len(schedule.measures)} measures, {len(schedule.lists)} lists "
+        f"({provisions} provisions), {len(schedule.mfn)} MFN rates, "
+        f"{len(schedule.scenarios)} scenarios; reviewed through {schedule.reviewed_through}",
+        markup=False, soft_wrap=True,
+    )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,395 @@
+"""The pricing engine: a pure function of (schedule, shipment, entry date, scenario) -> Quote.
+
+Every rule it applies is read from the schedule: scopes, exclusions, stacking, holds, content
+bases and the inclusive-of-MFN rule. Each duty line is rounded to the cent once, in round_cent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from .errors import ScheduleError, UnknownRateError
+from .hts import format_hts
+from .money import ZERO, format_percent, round_cent
+from .schedule import CATEGORIES, Measure, ProvisionEntry, RatePeriod, Scenario, Schedule
+from .shipment import Shipment
+
+MFN_MEASURE = "mfn"
+EFFECTIVE_RATE_PLACES = Decimal("0.000001")
+
+
+@dataclass(frozen=True, slots=True)
+class DutyLine:
+    measure: str
+    title: str
+    heading: str
+    authority: str
+    rate: Decimal  # the rate collected on this line
+    basis: Decimal  # the value (USD) the rate is charged on
+    amount: Decimal
+    why: str
+    program: str  # "mfn", "ieepa", "section-232"
+    on_hold_rate: Decimal = ZERO  # suspended portion of the rate, not collected
+    on_hold_amount: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludedMeasure:
+    measure: str
+    title: str
+    reason: str
+    heading: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    entry_date: date
+    hts: str | None  # formatted, e.g. 8703.24.01
+    category: str
+    value: Decimal  # as declared, in ``currency``
+    currency: str
+    fx_rate: Decimal | None
+    customs_value: Decimal  # USD, to the cent
+    mfn_rate: Decimal | None
+    lines: tuple[DutyLine, ...]
+    excluded: tuple[ExcludedMeasure, ...]
+    base_duty: Decimal | None  # None when the MFN rate is unknown
+    additional_duty: Decimal
+    total_duty: Decimal | None
+    on_hold_duty: Decimal
+    ieepa_duty: Decimal
+    effective_rate: Decimal | None
+    scenario: str | None
+    warnings: tuple[str, ...] = field(default=())
+
+
+@dataclass(slots=True)
+class _Charge:
+    """A measure that reaches the goods on the date, before stacking decides its basis."""
+
+    measure: Measure
+    period: RatePeriod
+    entry: ProvisionEntry | None
+    covered: Decimal = ZERO  # value another measure already charges (content displacement)
+    notes: list[str] = field(default_factory=list)
+
+
+def classify(schedule: Schedule, shipment: Shipment, on: date) -> str:
+    """The category of the goods on an entry date: the first of autos, auto-parts, steel,
+    aluminum whose lists cover the HTS number (a provision counts from the date it was listed,
+    and a declaration such as "not an auto part" takes the goods out), else general."""
+    if shipment.category is not None:
+        return shipment.category
+    assert shipment.hts is not None
+    for category in CATEGORIES:
+        for measure in schedule.measures:
+            if measure.category != category or measure.scope.all_goods:
+                continue
+            if _excluded_by_flag(measure, shipment):
+                continue
+            for name in measure.scope.lists:
+                entry = schedule.find_in_list(name, shipment.hts)
+                if entry is not None and (entry.listed_from is None or entry.listed_from <= on):
+                    return category
+    return "general"
+
+
+def _excluded_by_flag(measure: Measure, shipment: Shipment) -> bool:
+    return any(
+        exclusion.flag is not None and getattr(shipment, exclusion.flag)
+        for exclusion in measure.exclusions
+    )
+
+
+def _scope_entry(
+    schedule: Schedule, measure: Measure, shipment: Shipment
+) -> tuple[bool, ProvisionEntry | None]:
+    """Whether the measure's scope reaches the goods, and the most specific provision that did."""
+    if shipment.hts is None:
+        return (measure.scope.all_goods or shipment.category in measure.scope.categories), None
+    for name in measure.scope.lists:
+        entry = schedule.find_in_list(name, shipment.hts)
+        if entry is not None:
+            return True, entry
+    return measure.scope.all_goods, None
+
+
+def _exclusion_on(
+    schedule: Schedule, measure: Measure, shipment: Shipment, on: date
+) -> tuple[str, str | None] | None:
+    for exclusion in measure.exclusions:
+        if not exclusion.covers(on):
+            continue
+        if exclusion.flag is not None:
+            hit = bool(getattr(shipment, exclusion.flag))
+        else:
+            hit = shipment.hts is not None and any(
+                schedule.find_in_list(name, shipment.hts) for name in exclusion.lists
+            )
+        if hit:
+            return exclusion.reason, exclusion.heading
+    return None
+
+
+def _not_in_force_reason(measure: Measure, on: date) -> str:
+    if on < measure.first_day:
+        return f"not yet in force: applies to entries from {measure.first_day}"
+    if measure.last_day is not None and on > measure.last_day:
+        return f"ended: applied to entries through {measure.last_day}"
+    return "not in force on this date"
+
+
+def price_shipment(
+    schedule: Schedule,
+    shipment: Shipment,
+    on: date,
+    scenario: str | None = None,
+) -> Quote:
+    """Price one shipment entered on ``on`` under ``schedule`` (and a named scenario)."""
+    active_scenario = schedule.scenario(scenario)
+    warnings: list[str] = []
+    excluded: list[ExcludedMeasure] = []
+    if on > schedule.reviewed_through:
+        warnings.append(
+            f"entry date {on} is after {schedule.reviewed_through}, the last date this schedule "
+            "has been reviewed for: rates in force after that date are not known to it"
+        )
+
+    customs_value = round_cent(shipment.to_usd(shipment.value))
+    category = classify(schedule, shipment, on)
+    hts_label = format_hts(shipment.hts) if shipment.hts is not None else None
+
+    # --- the ordinary duty (MFN)
+    mfn_rate, mfn_source = shipment.mfn_rate, "declared with the shipment"
+    if mfn_rate is None and shipment.hts is not None:
+        known = schedule.mfn_rate(shipment.hts)
+        if known is not None:
+            mfn_rate = known.rate
+            mfn_source = f"{known.source}, {known.goods} ({format_hts(known.provision)})"
+            if known.confidence != "H":
+                warnings.append(
+                    f"the MFN rate {format_percent(known.rate)} for {format_hts(known.provision)} "
+                    f"rests on a secondary source (confidence {known.confidence}); confirm it or "
+                    "give the shipment's own MFN rate"
+                )
+
+    # --- which measures reach the goods on this date
+    charges: dict[str, _Charge] = {}
+    for measure in schedule.measures:
+        in_scope, entry = _scope_entry(schedule, measure, shipment)
+        if not in_scope:
+            continue
+        if active_scenario is not None and measure.id in active_scenario.remove:
+            excluded.append(
+                ExcludedMeasure(measure.id, measure.title, f"removed by scenario {scenario!r}")
+            )
+            continue
+        period = measure.period_on(on)
+        if period is None:
+            excluded.append(
+                ExcludedMeasure(measure.id, measure.title, _not_in_force_reason(measure, on))
+            )
+            continue
+        if entry is not None and entry.listed_from is not None and on < entry.listed_from:
+            excluded.append(
+                ExcludedMeasure(
+                    measure.id,
+                    measure.title,
+                    f"{format_hts(entry.code)} is listed only for entries from {entry.listed_from}",
+                )
+            )
+            continue
+        exclusion = _exclusion_on(schedule, measure, shipment, on)
+        if exclusion is not None:
+            reason, heading = exclusion
+            excluded.append(ExcludedMeasure(measure.id, measure.title, reason, heading))
+            continue
+        charges[measure.id] = _Charge(measure, period, entry)
+
+    # --- what each content-based measure is charged on
+    content_measures = [c for c in charges.values() if c.period.basis != "value"]
+    metals = {c.period.basis for c in content_measures}
+    content_value: dict[str, Decimal] = {}
+    for charge in content_measures:
+        metal = charge.period.basis.removesuffix("-content")
+        if shipment.metal_content is None:
+            warnings.append(
+                f"{charge.measure.id}: no {metal} content value declared, so the duty is charged "
+                "on the full value (declare the content with --metal-content / metal_content)"
+            )
+            content_value[charge.measure.id] = customs_value
+        elif len(metals) > 1:
+            raise UnknownRateError(
+                f"{shipment.hts and format_hts(shipment.hts)} is on both the steel and the aluminum "
+                "derivative lists; one metal content value cannot be split between them"
+            )
+        else:
+            content_value[charge.measure.id] = round_cent(shipment.to_usd(shipment.metal_content))
+
+    def charged_value(charge: _Charge) -> Decimal:
+        return content_value.get(charge.measure.id, customs_value)
+
+    # --- stacking: a charged measure displaces others, wholly or on the value it covers
+    for rule in schedule.stacking:
+        if not rule.covers(on) or rule.measure not in charges:
+            continue
+        displacing = charges[rule.measure]
+        covers_all = charged_value(displacing) >= customs_value
+        for target_id in rule.displaces:
+            target = charges.get(target_id)
+            if target is None:
+                continue
+            if rule.extent == "whole-good" or covers_all:
+                del charges[target_id]
+                excluded.append(
+                    ExcludedMeasure(
+                        target_id,
+                        target.measure.title,
+                        f"{rule.reason} ({rule.authority})",
+                        rule.heading,
+                    )
+                )
+            else:
+                target.covered += charged_value(displacing)
+                target.notes.append(
+                    f"not charged on the {charged_value(displacing)} that "
+                    f"{displacing.measure.id} covers"
+                )
+
+    # --- the duty lines
+    lines: list[DutyLine] = []
+    if mfn_rate is not None:
+        lines.append(
+            DutyLine(
+                measure=MFN_MEASURE,
+                title="Ordinary customs duty (column 1 general)",
+                heading=hts_label or "-",
+                authority="HTSUS column 1 general rate",
+                rate=mfn_rate,
+                basis=customs_value,
+                amount=round_cent(customs_value * mfn_rate),
+                why=f"MFN {format_percent(mfn_rate)}: {mfn_source}",
+                program=MFN_MEASURE,
+            )
+        )
+    else:
+        goods = hts_label or f"category {category}"
+        warnings.append(
+            f"the MFN rate of {goods} is not known to the schedule: the base duty is unknown "
+            "(give it with --mfn-rate / mfn_rate)"
+        )
+
+    for charge in charges.values():
+        lines.append(
+            _duty_line(charge, charged_value(charge), customs_value, shipment, mfn_rate,
+                       active_scenario, on, hts_label or category)
+        )
+
+    # Gaps tied to a category or a date range concern this quote; the others are general
+    # limits of the schedule, listed by `tariffcalc rates` rather than on every quote.
+    for gap in schedule.gaps:
+        specific = bool(gap.categories) or gap.start is not None or gap.end is not None
+        if specific and gap.covers(on) and (not gap.categories or category in gap.categories):
+            warnings.append(f"not modelled ({gap.topic}): {gap.note}")
+
+    additional = sum((line.amount for line in lines if line.program != MFN_MEASURE), ZERO)
+    base = lines[0].amount if mfn_rate is not None else None
+    total = None if base is None else base + additional
+    effective = None if total is None else (total / customs_value).quantize(EFFECTIVE_RATE_PLACES)
+    return Quote(
+        entry_date=on,
+        hts=hts_label,
+        category=category,
+        value=shipment.value,
+        currency=shipment.currency,
+        fx_rate=shipment.fx_rate,
+        customs_value=customs_value,
+        mfn_rate=mfn_rate,
+        lines=tuple(lines),
+        excluded=tuple(excluded),
+        base_duty=base,
+        additional_duty=additional,
+        total_duty=total,
+        on_hold_duty=sum((line.on_hold_amount for line in lines), ZERO),
+        ieepa_duty=sum((line.amount for line in lines if line.program == "ieepa"), ZERO),
+        effective_rate=effective,
+        scenario=scenario,
+        warnings=tuple(warnings),
+    )
+
+
+def _duty_line(
+    charge: _Charge,
+    charged: Decimal,
+    customs_value: Decimal,
+    shipment: Shipment,
+    mfn_rate: Decimal | None,
+    scenario: Scenario | None,
+    on: date,
+    goods: str,
+) -> DutyLine:
+    measure, period = charge.measure, charge.period
+    heading = (charge.entry.heading if charge.entry else None) or period.heading or measure.heading
+    authority = period.authority or measure.authority
+    notes = list(charge.notes)
+    basis = charged - charge.covered
+    if period.basis != "value":
+        notes.insert(0, f"charged on the {period.basis.removesuffix('-content')} content")
+
+    rule = measure.us_content
+    if rule is not None and shipment.us_content is not None:
+        us_content = round_cent(shipment.to_usd(shipment.us_content))
+        if us_content >= customs_value * rule.threshold:
+            basis -= us_content
+            notes.append(f"US content {us_content} not charged ({rule.heading})")
+        else:
+            notes.append(
+                f"US content below {format_percent(rule.threshold)} of the value: full value charged"
+            )
+    basis = max(basis, ZERO)
+
+    rate = period.rate
+    if period.inclusive_of_mfn:
+        if mfn_rate is None:
+            raise UnknownRateError(
+                f"{measure.id} on {on} is {format_percent(period.rate)} inclusive of MFN, and the "
+                f"MFN rate of {goods} is not known: give it with --mfn-rate (column mfn_rate)"
+            )
+        rate = max(ZERO, period.rate - mfn_rate)
+        if mfn_rate >= period.rate and period.heading_if_mfn_at_or_above:
+            heading = period.heading_if_mfn_at_or_above
+        notes.insert(0, f"{format_percent(period.rate)} inclusive of MFN")
+
+    held = ZERO
+    if period.on_hold is not None:
+        if scenario is not None and scenario.lifts_hold(measure.id):
+            notes.append(f"the hold on {format_percent(period.on_hold.portion)} is lifted")
+        else:
+            held = period.on_hold.portion
+            rate -= held
+            heading = period.on_hold.heading
+            notes.append(
+                f"{format_percent(held)} of {format_percent(period.rate)} on hold "
+                f"({period.on_hold.authority})"
+            )
+    if rate < ZERO:  # pragma: no cover - the schedule model forbids a hold larger than the rate
+        raise ScheduleError(f"{measure.id}: the rate on {on} is negative")
+
+    why = f"{format_percent(rate)} from {period.start}"
+    if notes:
+        why += "; " + "; ".join(notes)
+    return DutyLine(
+        measure=measure.id,
+        title=measure.title,
+        heading=heading,
+        authority=authority,
+        rate=rate,
+        basis=basis,
+        amount=round_cent(basis * rate),
+        why=why,
+        program=measure.program,
+        on_hold_rate=held,
+        on_hold_amount=round_cent(basis * held),
+    )

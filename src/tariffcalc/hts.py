@@ -1,0 +1,79 @@
+"""HTS numbers: a shipment's code and the provisions (4 to 10 digit prefixes) that scopes name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Generic, TypeVar
+
+from .errors import InputError
+
+# A shipment's HTS number: the 8-digit tariff line or the 10-digit statistical reporting number,
+# written with the usual dots (8703.23.01, 8703.23.01.00) or as bare digits (87032301).
+_DOTTED = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})(?:\.(\d{2}))?$")
+_DIGITS = re.compile(r"^\d{8}(\d{2})?$")
+# A provision named in a scope or a rate table: 4 to 10 digits, dotted or not.
+_PROVISION = re.compile(r"^\d{4}(?:\.?\d{2}){0,3}$")
+
+
+def normalize_hts(text: str, what: str = "HTS code") -> str:
+    """Return the digits of a shipment's HTS number, or raise InputError saying what is wrong."""
+    cleaned = text.strip()
+    match = _DOTTED.match(cleaned)
+    if match:
+        return "".join(part for part in match.groups() if part)
+    if _DIGITS.match(cleaned):
+        return cleaned
+    digits = cleaned.replace(".", "")
+    if digits.isdigit() and len(digits) == 9:
+        raise InputError(
+            f"{what}: {text!r} has 9 digits; HTS numbers have 8 or 10 "
+            "(a spreadsheet may have dropped a leading zero, e.g. 0402.99.68)"
+        )
+    raise InputError(
+        f"{what}: expected an 8- or 10-digit HTS number such as 8703.23.01, 87032301 "
+        f"or 8703230100, got {text!r}"
+    )
+
+
+def normalize_provision(text: str) -> str:
+    """Digits of a provision (4 to 10 digits); ValueError if it is not one."""
+    cleaned = str(text).strip()
+    if not _PROVISION.match(cleaned):
+        raise ValueError(
+            f"expected an HTS provision of 4, 6, 8 or 10 digits such as 8708 or 8708.40.11, got {text!r}"
+        )
+    return cleaned.replace(".", "")
+
+
+def format_hts(digits: str) -> str:
+    """8703230100 -> 8703.23.01.00; 870323 -> 8703.23; 8708 -> 8708."""
+    parts = [digits[:4]] + [digits[i : i + 2] for i in range(4, len(digits), 2)]
+    return ".".join(parts)
+
+
+T = TypeVar("T")
+
+
+class ProvisionIndex(Generic[T]):
+    """Finds the most specific provision (longest prefix) that covers an HTS number."""
+
+    def __init__(self, entries: Iterable[tuple[str, T]]) -> None:
+        self._by_prefix: dict[str, T] = {}
+        for prefix, value in entries:
+            self._by_prefix[prefix] = value
+        self._lengths = sorted({len(p) for p in self._by_prefix}, reverse=True)
+
+    def lookup(self, code: str) -> T | None:
+        for length in self._lengths:
+            if length <= len(code):
+                hit = self._by_prefix.get(code[:length])
+                if hit is not None:
+                    return hit
+        return None
+
+    def __len__(self) -> int:
+        return len(self._by_prefix)
+
+    def as_mapping(self) -> Mapping[str, T]:
+        return self._by_prefix

@@ -1,0 +1,73 @@
+"""Money and rates as Decimal, parsed strictly and rounded in one place."""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from .errors import InputError
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+ONE = Decimal("1")
+
+# A plain decimal number: digits with an optional fraction. No exponent, no sign, no
+# thousands separators: "1,000" in a customs file is ambiguous (1000 or 1.000), so it is refused.
+_NUMBER = re.compile(r"^\d+(\.\d+)?$|^\.\d+$")
+
+
+def round_cent(amount: Decimal) -> Decimal:
+    """Round an amount of money to the cent, half up: the only place duty is rounded."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def parse_amount(text: str, what: str) -> Decimal:
+    """Parse a non-negative money amount such as ``20000`` or ``1234.56``."""
+    cleaned = text.strip()
+    if not _NUMBER.match(cleaned):
+        raise InputError(f"{what}: expected a plain number such as 1234.56, got {text!r}")
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+        raise InputError(f"{what}: expected a plain number such as 1234.56, got {text!r}") from None
+
+
+def parse_positive_amount(text: str, what: str) -> Decimal:
+    amount = parse_amount(text, what)
+    if amount <= ZERO:
+        raise InputError(f"{what}: must be greater than 0, got {text!r}")
+    return amount
+
+
+def parse_rate(text: str, what: str) -> Decimal:
+    """Parse a rate written as a percentage (``2.5%``) or a decimal fraction (``0.025``).
+
+    The result is a fraction between 0 and 1 inclusive.
+    """
+    cleaned = text.strip()
+    percent = cleaned.endswith("%")
+    number = cleaned[:-1].strip() if percent else cleaned
+    if not _NUMBER.match(number):
+        raise InputError(f"{what}: expected a rate such as 2.5% or 0.025, got {text!r}")
+    rate = Decimal(number) / 100 if percent else Decimal(number)
+    if rate > ONE:
+        raise InputError(f"{what}: a rate must be at most 100% (1.0), got {text!r}")
+    return rate
+
+
+def format_money(amount: Decimal) -> str:
+    """Two decimals, no separators: the form used in JSON and CSV output."""
+    return f"{round_cent(amount):.2f}"
+
+
+def format_rate(rate: Decimal) -> str:
+    """A decimal fraction without trailing zeros: 0.25, 0.125, 0."""
+    text = f"{rate:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def format_percent(rate: Decimal) -> str:
+    """A rate for people: 25%, 2.5%, 12.6%."""
+    return f"{format_rate(rate * 100)}%"

@@ -1,0 +1,173 @@
+"""A shipment to be priced, and the strict parsing of its fields from text (options, CSV cells)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .errors import InputError
+from .hts import normalize_hts
+from .money import ONE, ZERO, parse_amount, parse_positive_amount, parse_rate
+from .schedule import CATEGORIES
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0", ""}
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """One line of an entry: the goods (HTS number or category), their value and declarations.
+
+    Amounts are in ``currency``; ``fx_rate`` is US dollars per unit of that currency (CBP's
+    certified rate) and is needed for anything but USD.
+    """
+
+    value: Decimal
+    hts: str | None = None  # digits only, 8 or 10 of them
+    category: str | None = None
+    currency: str = "USD"
+    fx_rate: Decimal | None = None
+    mfn_rate: Decimal | None = None
+    metal_content: Decimal | None = None  # value of the steel/aluminum content
+    us_content: Decimal | None = None  # value of the US-originating content
+    not_auto_part: bool = False  # U.S. note 33(h)(ii)
+    annex_ii: bool = False  # declared an Annex II good (EO 14257 §3)
+
+    def __post_init__(self) -> None:
+        if (self.hts is None) == (self.category is None):
+            raise InputError("a shipment needs either an HTS code or a category (exactly one)")
+        if self.category is not None and self.category not in CATEGORIES:
+            raise InputError(
+                f"category: expected one of {', '.join(CATEGORIES)}, got {self.category!r}"
+            )
+        if self.value <= ZERO:
+            raise InputError(f"value: must be greater than 0, got {self.value}")
+        if self.currency == "USD":
+            if self.fx_rate is not None and self.fx_rate != ONE:
+                raise InputError(f"fx_rate: a USD value takes no exchange rate, got {self.fx_rate}")
+        elif self.fx_rate is None:
+            raise InputError(
+                f"fx_rate: a value in {self.currency} needs the exchange rate in USD per "
+                f"{self.currency} (e.g. --fx-rate 0.0067 for JPY)"
+            )
+        elif self.fx_rate <= ZERO:
+            raise InputError(f"fx_rate: must be greater than 0, got {self.fx_rate}")
+        for name in ("metal_content", "us_content"):
+            content = getattr(self, name)
+            if content is not None and content > self.value:
+                raise InputError(
+                    f"{name}: {content} is more than the customs value {self.value}"
+                )
+        if (
+            self.metal_content is not None
+            and self.us_content is not None
+            and self.metal_content + self.us_content > self.value
+        ):
+            raise InputError(
+                "metal_content + us_content: together they exceed the customs value "
+                f"{self.value}"
+            )
+
+    def to_usd(self, amount: Decimal) -> Decimal:
+        """An amount of this shipment's currency in US dollars (unrounded)."""
+        return amount if self.fx_rate is None else amount * self.fx_rate
+
+
+def parse_flag(text: str, what: str) -> bool:
+    cleaned = text.strip().lower()
+    if cleaned in _TRUE:
+        return True
+    if cleaned in _FALSE:
+        return False
+    raise InputError(f"{what}: expected true or false, got {text!r}")
+
+
+def parse_currency(text: str, what: str = "currency") -> str:
+    cleaned = text.strip().upper()
+    if not _CURRENCY.match(cleaned):
+        raise InputError(f"{what}: expected a 3-letter ISO currency code such as JPY, got {text!r}")
+    return cleaned
+
+
+def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, str]) -> Shipment:
+    """Build a shipment from text fields (CSV cells or command-line options).
+
+    ``fields`` is keyed by the canonical field names (hts, category, value, currency, fx_rate,
+    mfn_rate, metal_content, us_content, auto_part, not_auto_part, annex_ii); ``names`` says how
+    the user wrote each one (a column name or an option), so that errors point at it.
+    """
+
+    def text(key: str) -> str | None:
+        raw = fields.get(key)
+        if raw is None or raw.strip() == "":
+            return None
+        return raw
+
+    def label(key: str) -> str:
+        return names.get(key, key)
+
+    hts_text, category_text = text("hts"), text("category")
+    if hts_text is not None and category_text is not None:
+        raise InputError(f"{label('hts')} and {label('category')}: give one of them, not both")
+    if hts_text is None and category_text is None:
+        raise InputError(f"{label('hts')}: an HTS code (or a {label('category')}) is required")
+    hts = normalize_hts(hts_text, label("hts")) if hts_text is not None else None
+    category = None
+    if category_text is not None:
+        category = category_text.strip().lower()
+        if category not in CATEGORIES:
+            raise InputError(
+                f"{label('category')}: expected one of {', '.join(CATEGORIES)}, "
+                f"got {category_text!r}"
+            )
+
+    value_text = text("value")
+    if value_text is None:
+        raise InputError(f"{label('value')}: a customs value is required")
+    value = parse_positive_amount(value_text, label("value"))
+
+    currency_text = text("currency")
+    currency = parse_currency(currency_text, label("currency")) if currency_text else "USD"
+    fx_text = text("fx_rate")
+    fx_rate = parse_positive_amount(fx_text, label("fx_rate")) if fx_text else None
+    mfn_text = text("mfn_rate")
+    mfn_rate = parse_rate(mfn_text, label("mfn_rate")) if mfn_text else None
+    metal_text = text("metal_content")
+    metal = parse_amount(metal_text, label("metal_content")) if metal_text else None
+    us_text = text("us_content")
+    us_content = parse_amount(us_text, label("us_content")) if us_text else None
+
+    # The CSV column says auto_part=false; the command-line flag says --not-auto-part.
+    not_auto_part = False
+    auto_part_text = text("auto_part")
+    if auto_part_text is not None:
+        not_auto_part = not parse_flag(auto_part_text, label("auto_part"))
+    not_auto_text = text("not_auto_part")
+    if not_auto_text is not None:
+        not_auto_part = parse_flag(not_auto_text, label("not_auto_part"))
+    annex_text = text("annex_ii")
+    annex_ii = parse_flag(annex_text, label("annex_ii")) if annex_text is not None else False
+
+    try:
+        return Shipment(
+            value=value,
+            hts=hts,
+            category=category,
+            currency=currency,
+            fx_rate=fx_rate,
+            mfn_rate=mfn_rate,
+            metal_content=metal,
+            us_content=us_content,
+            not_auto_part=not_auto_part,
+            annex_ii=annex_ii,
+        )
+    except InputError as exc:
+        # Name the field the way the user wrote it.
+        message = str(exc)
+        head, sep, rest = message.partition(": ")
+        if sep and head in names:
+            raise InputError(f"{names[head]}: {rest}") from None
+        raise
