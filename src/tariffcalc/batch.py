@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from .engine import EFFECTIVE_RATE_PLACES, Quote, price_shipment
 from .errors import InputError, TariffError
-from .money import ZERO, format_money, format_rate
+from .money import ZERO, format_money
 from .report import money_or_none, rate_or_none
 from .schedule import Schedule
 from .shipment import shipment_from_fields
@@ -65,6 +65,14 @@ class CategoryTotals:
         self.additional_duty += quote.additional_duty
         self.on_hold_duty += quote.on_hold_duty
         self.ieepa_duty += quote.ieepa_duty
+
+    @property
+    def effective_rate(self) -> Decimal | None:
+        """Total duty over customs value; None while any row's base duty is unknown."""
+        if self.base_unknown_rows or not self.customs_value:
+            return None
+        total = self.base_duty + self.additional_duty
+        return (total / self.customs_value).quantize(EFFECTIVE_RATE_PLACES)
 
 
 @dataclass
@@ -295,24 +303,3 @@ def price_table(
             progress(number)
     writer.close()
     return summary
-
-
-def totals_as_strings(totals: CategoryTotals) -> dict[str, str]:
-    return {
-        "rows": str(totals.rows),
-        "customs_value": format_money(totals.customs_value),
-        "base_duty": format_money(totals.base_duty)
-        + (f" (+ unknown on {totals.base_unknown_rows} rows)" if totals.base_unknown_rows else ""),
-        "additional_duty": format_money(totals.additional_duty),
-        "on_hold_duty": format_money(totals.on_hold_duty),
-        "ieepa_duty": format_money(totals.ieepa_duty),
-        "effective_rate": (
-            format_rate(
-                ((totals.base_duty + totals.additional_duty) / totals.customs_value).quantize(
-                    EFFECTIVE_RATE_PLACES
-                )
-            )
-            if totals.customs_value and not totals.base_unknown_rows
-            else ""
-        ),
-    }

@@ -10,9 +10,10 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import IO, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,11 +21,13 @@ from rich.table import Table
 
 from .batch import (
     OUTPUT_FORMATS,
+    BatchSummary,
+    CategoryTotals,
+    InputTable,
     atomic_output,
     open_input,
     parse_date,
     price_table,
-    totals_as_strings,
 )
 from .engine import Quote, price_shipment
 from .errors import InputError, ScheduleError, TariffError, UnknownRateError
@@ -65,12 +68,28 @@ _state = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# Tables written to a file or a pipe get room enough not to be cut.
+_PIPED_WIDTH = 160
+
+
+def _console(stderr: bool) -> Console:
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, highlight=False, width=_PIPED_WIDTH)
+    return console
+
+
 def _err() -> Console:
-    return Console(stderr=True, highlight=False)
+    return _console(stderr=True)
 
 
 def _out() -> Console:
-    return Console(highlight=False)
+    return _console(stderr=False)
+
+
+def _percent(rate: Decimal | None) -> str:
+    """A rate for people, to a hundredth of a percent: 24.43%."""
+    return "unknown" if rate is None else format_percent(rate.quantize(Decimal("0.0001")))
 
 
 def guarded(command: F) -> F:
@@ -261,7 +280,7 @@ def _render_quote(result: Quote) -> None:
                       f"[dim]{item.reason}[/dim]")
     out = _out()
     out.print(table)
-    rate = "unknown" if result.effective_rate is None else format_percent(result.effective_rate)
+    rate = _percent(result.effective_rate)
     out.print(f"Base duty (MFN):        {_amount(result.base_duty)}")
     out.print(f"Additional (2025 law):  {_amount(result.additional_duty)}   <- exposure")
     out.print(f"Total duty:             {_amount(result.total_duty)}   effective rate {rate}")
@@ -322,13 +341,13 @@ def batch(
 
 def _price_with_progress(
     schedule: Schedule,
-    table: Any,
-    stream: Any,
+    table: InputTable,
+    stream: IO[str],
     fmt: str,
     on: date,
     scenario: str | None,
     console: Console | None,
-) -> Any:
+) -> BatchSummary:
     if console is None:
         return price_table(schedule, table, stream, fmt=fmt, default_date=on, scenario=scenario)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -348,20 +367,26 @@ def _price_with_progress(
         )
 
 
-def _render_summary(console: Console, summary: Any) -> None:
+def _render_summary(console: Console, summary: BatchSummary) -> None:
     table = Table(title=f"{summary.rows} rows: {summary.priced} priced, {summary.failed} failed",
                   title_justify="left")
-    columns = ("rows", "customs_value", "base_duty", "additional_duty", "on_hold_duty",
-               "ieepa_duty", "effective_rate")
-    table.add_column("category")
-    for column in columns:
-        table.add_column(column, justify="right")
+    for column in ("category", "rows", "customs value", "base duty", "additional", "on hold",
+                   "IEEPA", "eff. rate"):
+        table.add_column(column, justify="left" if column == "category" else "right")
+
+    def add(name: str, totals: CategoryTotals) -> None:
+        base = _amount(totals.base_duty)
+        if totals.base_unknown_rows:
+            base += f" (+? on {totals.base_unknown_rows})"
+        rate = totals.effective_rate
+        table.add_row(name, f"{totals.rows:,}", _amount(totals.customs_value), base,
+                      _amount(totals.additional_duty), _amount(totals.on_hold_duty),
+                      _amount(totals.ieepa_duty), _percent(rate))
+
     for category in sorted(summary.by_category):
-        cells = totals_as_strings(summary.by_category[category])
-        table.add_row(category, *(cells[c] for c in columns))
-    if summary.by_category:
-        cells = totals_as_strings(summary.total())
-        table.add_row("[bold]all[/bold]", *(cells[c] for c in columns))
+        add(category, summary.by_category[category])
+    if len(summary.by_category) > 1:
+        add("all", summary.total())
     console.print(table)
 
 

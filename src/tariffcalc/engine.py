@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from .errors import ScheduleError, UnknownRateError
 from .hts import format_hts
-from .money import ZERO, format_percent, round_cent
+from .money import ZERO, ZERO_MONEY, format_percent, round_cent
 from .schedule import CATEGORIES, Measure, ProvisionEntry, RatePeriod, Scenario, Schedule
 from .shipment import Shipment
 
@@ -32,7 +32,7 @@ class DutyLine:
     why: str
     program: str  # "mfn", "ieepa", "section-232"
     on_hold_rate: Decimal = ZERO  # suspended portion of the rate, not collected
-    on_hold_amount: Decimal = ZERO
+    on_hold_amount: Decimal = ZERO_MONEY
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +294,7 @@ def price_shipment(
         if specific and gap.covers(on) and (not gap.categories or category in gap.categories):
             warnings.append(f"not modelled ({gap.topic}): {gap.note}")
 
-    additional = sum((line.amount for line in lines if line.program != MFN_MEASURE), ZERO)
+    additional = sum((line.amount for line in lines if line.program != MFN_MEASURE), ZERO_MONEY)
     base = lines[0].amount if mfn_rate is not None else None
     total = None if base is None else base + additional
     effective = None if total is None else (total / customs_value).quantize(EFFECTIVE_RATE_PLACES)
@@ -312,8 +312,8 @@ def price_shipment(
         base_duty=base,
         additional_duty=additional,
         total_duty=total,
-        on_hold_duty=sum((line.on_hold_amount for line in lines), ZERO),
-        ieepa_duty=sum((line.amount for line in lines if line.program == "ieepa"), ZERO),
+        on_hold_duty=sum((line.on_hold_amount for line in lines), ZERO_MONEY),
+        ieepa_duty=sum((line.amount for line in lines if line.program == "ieepa"), ZERO_MONEY),
         effective_rate=effective,
         scenario=scenario,
         warnings=tuple(warnings),

@@ -9,6 +9,7 @@ from .errors import InputError
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
+ZERO_MONEY = Decimal("0.00")
 ONE = Decimal("1")
 
 # A plain decimal number: digits with an optional fraction. No exponent, no sign, no
