@@ -7,6 +7,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ RESULT_FIELDS = (
 STATUS_OK = "ok"
 STATUS_ERROR = "error"
 OUTPUT_FORMATS = ("csv", "json")
+# Bytes that the input encoding cannot decode are kept as lone surrogates, so that only the row
+# holding them fails; they are written out as U+FFFD.
+_UNDECODED = re.compile("[\udc80-\udcff]")
 # A cell that a spreadsheet would run as a formula (OWASP "CSV injection").
 _FORMULA_START = ("=", "@", "\t", "\r")
 
@@ -106,6 +110,7 @@ class InputTable:
     source: str
     header: list[str]
     rows: Iterator[tuple[int, int, list[str]]]
+    encoding: str = "utf-8-sig"
 
 
 def result_columns(header: list[str]) -> list[str]:
@@ -120,7 +125,7 @@ def open_input(path: Path, encoding: str = "utf-8-sig") -> Iterator[InputTable]:
     """Open a CSV of shipments, checking what makes the whole file unusable up front."""
     source = str(path)
     try:
-        handle = path.open("r", encoding=encoding, newline="")
+        handle = path.open("r", encoding=encoding, errors="surrogateescape", newline="")
     except FileNotFoundError:
         raise InputError(f"{source}: file not found") from None
     except IsADirectoryError:
@@ -135,10 +140,12 @@ def open_input(path: Path, encoding: str = "utf-8-sig") -> Iterator[InputTable]:
         reader = csv.reader(handle, strict=True)
         try:
             header = next(reader, None)
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise InputError(f"{source}: line 1: {_read_problem(exc, encoding)}") from None
+        except csv.Error as exc:
+            raise InputError(f"{source}: line 1: malformed CSV: {exc}") from None
         if header is None:
             raise InputError(f"{source}: the file is empty; expected a header row with hts, value")
+        if any(_UNDECODED.search(name) for name in header):
+            raise InputError(f"{source}: line 1: {_read_problem(encoding)}")
         header = [name.strip() for name in header]
         lowered = [name.lower() for name in header]
         missing = [] if "value" in lowered else ["value"]
@@ -160,22 +167,20 @@ def open_input(path: Path, encoding: str = "utf-8-sig") -> Iterator[InputTable]:
                     cells = next(reader)
                 except StopIteration:
                     return
-                except (UnicodeDecodeError, csv.Error) as exc:
+                except csv.Error as exc:
                     raise InputError(
-                        f"{source}: line {reader.line_num + 1}: {_read_problem(exc, encoding)}"
+                        f"{source}: line {reader.line_num}: malformed CSV: {exc}"
                     ) from None
                 if not cells:  # a blank line is not a row
                     continue
                 number += 1
                 yield number, reader.line_num, cells
 
-        yield InputTable(source, header, rows())
+        yield InputTable(source, header, rows(), encoding)
 
 
-def _read_problem(exc: Exception, encoding: str) -> str:
-    if isinstance(exc, UnicodeDecodeError):
-        return f"cannot be decoded as {encoding} (use --encoding, e.g. --encoding cp932)"
-    return f"malformed CSV: {exc}"
+def _read_problem(encoding: str) -> str:
+    return f"cannot be decoded as {encoding} (use --encoding, e.g. --encoding cp932)"
 
 
 def neutralize_formula(cell: str) -> str:
@@ -264,6 +269,11 @@ def price_table(
     for number, line, cells in table.rows:
         summary.rows += 1
         try:
+            undecoded = next((i for i, c in enumerate(cells) if _UNDECODED.search(c)), None)
+            if undecoded is not None:
+                cells = [_UNDECODED.sub("\ufffd", c) for c in cells]
+                column = header[undecoded] if undecoded < len(header) else f"cell {undecoded + 1}"
+                raise InputError(f"{column}: {_read_problem(table.encoding)}")
             if len(cells) > len(header):
                 extra = ", ".join(repr(c) for c in cells[len(header):])
                 raise InputError(

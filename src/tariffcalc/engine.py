@@ -377,9 +377,7 @@ def _duty_line(
     if rate < ZERO:  # pragma: no cover - the schedule model forbids a hold larger than the rate
         raise ScheduleError(f"{measure.id}: the rate on {on} is negative")
 
-    why = f"{format_percent(rate)} from {period.start}"
-    if notes:
-        why += "; " + "; ".join(notes)
+    why = "; ".join([*notes, f"in force from {period.start}"])
     return DutyLine(
         measure=measure.id,
         title=measure.title,

@@ -1,0 +1,217 @@
+"""The command-line contract: options, JSON keys, exit codes, stdout/stderr separation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tariffcalc.cli import ExitCode, app
+
+runner = CliRunner()
+WORKED = ["quote", "--hts", "8711.50.00", "--value", "20000", "--date", "2025-05-03"]
+QUOTE_KEYS = {
+    "entry_date", "hts", "category", "customs_value", "lines", "excluded", "base_duty",
+    "additional_duty", "total_duty", "on_hold_duty", "effective_rate", "warnings",
+}
+LINE_KEYS = {"measure", "title", "heading", "authority", "rate", "basis", "amount"}
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    return runner.invoke(app, list(args), env=env)
+
+
+def test_quote_json_contract():
+    result = run(*WORKED, "--mfn-rate", "2.4%", "--format", "json")
+    assert result.exit_code == ExitCode.OK, result.output
+    data = json.loads(result.stdout)
+    assert QUOTE_KEYS <= set(data)
+    assert all(LINE_KEYS <= set(line) for line in data["lines"])
+    assert all({"measure", "reason"} <= set(item) for item in data["excluded"])
+    assert data["entry_date"] == "2025-05-03"
+    assert data["hts"] == "8711.50.00"
+    assert data["category"] == "general"
+    assert data["customs_value"] == "20000.00"
+    assert [(l["measure"], l["heading"], l["rate"], l["basis"], l["amount"]) for l in data["lines"]] == [
+        ("mfn", "8711.50.00", "0.024", "20000.00", "480.00"),
+        ("reciprocal", "9903.01.25", "0.1", "20000.00", "2000.00"),
+    ]
+    assert data["base_duty"] == "480.00"
+    assert data["additional_duty"] == "2000.00"
+    assert data["total_duty"] == "2480.00"
+    assert data["on_hold_duty"] == "2800.00"
+    assert data["effective_rate"] == "0.124"
+
+
+def test_quote_hold_lifted_scenario():
+    result = run(*WORKED, "--scenario", "hold-lifted", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["total_duty"] == "5280.00"
+    assert data["on_hold_duty"] == "0.00"
+    assert data["lines"][1]["heading"] == "9903.01.53"
+
+
+@pytest.mark.parametrize("hts", ["8703.24.01", "87032401", "8703240100", " 8703.24.01.00 "])
+def test_quote_accepts_hts_forms(hts):
+    result = run("quote", "--hts", hts, "--value", "60000", "--date", "2025-04-09",
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total_duty"] == "16500.00"
+
+
+def test_quote_table_shows_lines_exclusions_and_totals():
+    result = run("quote", "--hts", "8703.24.01", "--value", "60000", "--date", "2025-04-09")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    for text in ("autos-232", "9903.94.01", "15,000.00", "reciprocal", "excluded",
+                 "16,500.00", "27.5%", "On hold"):
+        assert text in out
+    assert "vehicle age" in result.stderr  # warnings go to stderr, not into the data
+
+
+def test_quote_in_yen():
+    result = run("quote", "--hts", "8711.50.00", "--value", "3000000", "--currency", "jpy",
+                 "--fx-rate", "0.0067", "--date", "2025-05-03", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["customs_value"] == "20100.00"
+    assert data["total_duty"] == "2492.40"
+
+
+@pytest.mark.parametrize(
+    "args, code, words",
+    [
+        (["quote", "--hts", "8703.2401x", "--value", "1"], ExitCode.BAD_INPUT, "--hts"),
+        (["quote", "--hts", "870324010", "--value", "1"], ExitCode.BAD_INPUT, "9 digits"),
+        (["quote", "--hts", "87032401", "--value", "-5"], ExitCode.BAD_INPUT, "--value"),
+        (["quote", "--hts", "87032401", "--value", "0"], ExitCode.BAD_INPUT, "greater than 0"),
+        (["quote", "--hts", "87032401", "--value", "1,000"], ExitCode.BAD_INPUT, "--value"),
+        (["quote", "--hts", "87032401"], ExitCode.BAD_INPUT, "--value"),
+        (["quote", "--value", "1"], ExitCode.BAD_INPUT, "--hts"),
+        (["quote", "--hts", "87032401", "--category", "autos", "--value", "1"],
+         ExitCode.BAD_INPUT, "not both"),
+        (["quote", "--category", "boats", "--value", "1"], ExitCode.BAD_INPUT, "--category"),
+        (["quote", "--hts", "87032401", "--value", "1", "--date", "2025-02-30"],
+         ExitCode.BAD_INPUT, "--date"),
+        (["quote", "--hts", "87032401", "--value", "1", "--currency", "JPY"],
+         ExitCode.BAD_INPUT, "--fx-rate"),
+        (["quote", "--hts", "87032401", "--value", "1", "--mfn-rate", "150%"],
+         ExitCode.BAD_INPUT, "--mfn-rate"),
+        (["quote", "--hts", "87032401", "--value", "1", "--format", "xml"],
+         ExitCode.BAD_INPUT, "--format"),
+        (["quote", "--hts", "87032401", "--value", "1", "--scenario", "nope"],
+         ExitCode.BAD_SCHEDULE, "unknown scenario"),
+        (["quote", "--hts", "87032401", "--value", "1", "--schedule", "/nonexistent.yaml"],
+         ExitCode.BAD_SCHEDULE, "not found"),
+        (["quote", "--bogus"], ExitCode.USAGE, "No such option"),
+    ],
+)
+def test_bad_input_exit_codes_and_one_line_errors(args, code, words):
+    result = run(*args)
+    assert result.exit_code == code, result.output
+    assert words in result.stderr
+    assert "Traceback" not in result.output
+    if code != ExitCode.USAGE:
+        assert result.stderr.startswith("tariffcalc: error:")
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert result.stdout == ""
+
+
+def test_debug_shows_the_exception():
+    result = run("--debug", "quote", "--hts", "bad", "--value", "1")
+    assert result.exit_code != 0
+    assert result.exception is not None and "HTS" in str(result.exception)
+
+
+def test_unknown_rate_exit_code(tmp_path: Path):
+    # A schedule whose only measure is "15% inclusive of MFN" cannot price goods of unknown MFN.
+    schedule = tmp_path / "inclusive.yaml"
+    schedule.write_text(
+        "title: t\ncountry: Japan\nreviewed_through: 2025-12-31\nlists: {}\n"
+        "measures:\n  - id: reciprocal\n    title: r\n    category: general\n"
+        "    program: ieepa\n    authority: a\n    heading: '9903.02.73'\n"
+        "    scope: {all_goods: true, categories: [general]}\n"
+        "    rates:\n      - {from: 2025-08-07, rate: 15%, inclusive_of_mfn: true,"
+        " heading_if_mfn_at_or_above: '9903.02.72'}\n",
+        encoding="utf-8",
+    )
+    args = ["quote", "--category", "general", "--value", "1000", "--date", "2025-09-01",
+            "--schedule", str(schedule), "--format", "json"]
+    result = run(*args)
+    assert result.exit_code == ExitCode.UNKNOWN_RATE, result.output
+    assert "--mfn-rate" in result.stderr
+    ok = run(*args, "--mfn-rate", "2.4%")
+    assert ok.exit_code == 0, ok.output
+    line = json.loads(ok.stdout)["lines"][1]
+    assert (line["heading"], line["rate"], line["amount"]) == ("9903.02.73", "0.126", "126.00")
+    high = json.loads(run(*args, "--mfn-rate", "20%").stdout)["lines"][1]
+    assert (high["heading"], high["rate"], high["amount"]) == ("9903.02.72", "0", "0.00")
+
+
+def test_schedule_from_environment(tmp_path: Path):
+    result = run(*WORKED, env={"TARIFFCALC_SCHEDULE": str(tmp_path / "missing.yaml")})
+    assert result.exit_code == ExitCode.BAD_SCHEDULE
+    assert "missing.yaml" in result.stderr
+
+
+def test_rates_on_the_brief_date():
+    result = run("rates", "--date", "2025-05-03", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = {row["measure"]: row for row in json.loads(result.stdout)}
+    assert set(rows["reciprocal"]) >= {"measure", "title", "category", "rate", "in_force",
+                                       "status", "from", "to", "heading", "authority"}
+    assert (rows["reciprocal"]["rate"], rows["reciprocal"]["in_force"],
+            rows["reciprocal"]["status"]) == ("0.24", "0.1", "partly on hold")
+    for measure in ("autos-232", "auto-parts-232", "steel-232", "aluminum-232"):
+        assert (rows[measure]["rate"], rows[measure]["in_force"], rows[measure]["status"]) == (
+            "0.25", "0.25", "in force")
+
+
+def test_rates_status_before_and_after():
+    early = {r["measure"]: r for r in json.loads(
+        run("rates", "--date", "2025-04-04", "--format", "json").stdout)}
+    assert early["reciprocal"]["status"] == "not yet in force"
+    assert early["reciprocal"]["in_force"] == "0"
+    assert early["auto-parts-232"]["status"] == "not yet in force"
+    assert early["autos-232"]["status"] == "in force"
+    lifted = {r["measure"]: r for r in json.loads(
+        run("rates", "--date", "2025-05-03", "--scenario", "hold-lifted",
+            "--format", "json").stdout)}
+    assert (lifted["reciprocal"]["in_force"], lifted["reciprocal"]["status"]) == ("0.24", "in force")
+
+
+def test_rates_csv_and_table():
+    result = run("rates", "--date", "2025-05-03", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[0]
+    assert header == "measure,title,category,rate,in_force,status,basis,from,to,heading,authority"
+    table = run("rates", "--date", "2025-05-03")
+    assert "partly on hold" in table.stdout and "Not modelled" in table.stdout
+
+
+def test_validate(tmp_path: Path):
+    result = run("validate")
+    assert result.exit_code == 0, result.output
+    assert "ok:" in result.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: [unclosed\n", encoding="utf-8")
+    result = run("validate", str(bad))
+    assert result.exit_code == ExitCode.BAD_SCHEDULE
+    assert "bad.yaml:" in result.stderr
+
+
+def test_installed_entry_point():
+    result = subprocess.run(
+        [sys.executable, "-m", "tariffcalc", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    for command in ("quote", "batch", "rates", "validate"):
+        assert command in result.stdout
+    script = Path(sys.executable).with_name("tariffcalc")
+    if script.exists():
+        assert subprocess.run([str(script), "--help"], capture_output=True).returncode == 0
