@@ -454,6 +454,11 @@ def _explain(error: Any) -> str:
         return "unknown field (check the spelling against the schedule format in the README)"
     if kind == "missing":
         return "required field is missing"
+    if kind == "string_pattern_mismatch":
+        pattern = str(error.get("ctx", {}).get("pattern", ""))
+        if pattern.startswith("^99"):
+            return f"expected a Chapter 99 heading such as 9903.01.25, got {got!r}"
+        return f"expected a lowercase id such as autos-232, got {got!r}"
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind in {"value_error", "assertion_error"} or isinstance(got, (dict, list)):
         return message
