@@ -36,7 +36,7 @@ def test_quote_json_contract():
     assert data["hts"] == "8711.50.00"
     assert data["category"] == "general"
     assert data["customs_value"] == "20000.00"
-    assert [(l["measure"], l["heading"], l["rate"], l["basis"], l["amount"]) for l in data["lines"]] == [
+    assert [(line["measure"], line["heading"], line["rate"], line["basis"], line["amount"]) for line in data["lines"]] == [
         ("mfn", "8711.50.00", "0.024", "20000.00", "480.00"),
         ("reciprocal", "9903.01.25", "0.1", "20000.00", "2000.00"),
     ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from .engine import EFFECTIVE_RATE_PLACES, Quote, price_shipment
 from .errors import InputError, TariffError
@@ -25,12 +25,30 @@ from .shipment import shipment_from_fields
 
 # Columns the reader understands; any other column is carried through untouched.
 INPUT_FIELDS = (
-    "id", "hts", "category", "value", "date", "currency", "fx_rate", "mfn_rate",
-    "metal_content", "us_content", "auto_part", "annex_ii",
+    "id",
+    "hts",
+    "category",
+    "value",
+    "date",
+    "currency",
+    "fx_rate",
+    "mfn_rate",
+    "metal_content",
+    "us_content",
+    "auto_part",
+    "annex_ii",
 )
 RESULT_FIELDS = (
-    "category", "base_duty", "additional_duty", "total_duty", "on_hold_duty",
-    "effective_rate", "status", "error", "ieepa_duty", "warnings",
+    "category",
+    "base_duty",
+    "additional_duty",
+    "total_duty",
+    "on_hold_duty",
+    "effective_rate",
+    "status",
+    "error",
+    "ieepa_duty",
+    "warnings",
 )
 STATUS_OK = "ok"
 STATUS_ERROR = "error"
@@ -275,7 +293,7 @@ def price_table(
                 column = header[undecoded] if undecoded < len(header) else f"cell {undecoded + 1}"
                 raise InputError(f"{column}: {_read_problem(table.encoding)}")
             if len(cells) > len(header):
-                extra = ", ".join(repr(c) for c in cells[len(header):])
+                extra = ", ".join(repr(c) for c in cells[len(header) :])
                 raise InputError(
                     f"row has {len(cells)} cells but the header has {len(header)} columns "
                     f"(cells beyond the header: {extra})"

@@ -194,7 +194,9 @@ def quote(
     ] = None,
     mfn_rate: Annotated[
         str | None,
-        typer.Option("--mfn-rate", help="The goods' MFN rate, 2.5% or 0.025 (overrides the table)."),
+        typer.Option(
+            "--mfn-rate", help="The goods' MFN rate, 2.5% or 0.025 (overrides the table)."
+        ),
     ] = None,
     metal_content: Annotated[
         str | None,
@@ -214,9 +216,7 @@ def quote(
     ] = False,
     scenario: ScenarioName = None,
     schedule_path: SchedulePath = None,
-    output_format: Annotated[
-        str, typer.Option("--format", help="table or json.")
-    ] = "table",
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Price one shipment: every duty line, what was excluded and why, totals and exposure."""
     fmt = _choice(output_format, ("table", "json"), "--format")
@@ -277,8 +277,9 @@ def _render_quote(result: Quote) -> None:
         )
     for item in result.excluded:
         heading = item.heading or ""
-        table.add_row(f"[dim]{item.measure}[/dim]", heading, "-", "", "excluded",
-                      f"[dim]{item.reason}[/dim]")
+        table.add_row(
+            f"[dim]{item.measure}[/dim]", heading, "-", "", "excluded", f"[dim]{item.reason}[/dim]"
+        )
     out = _out()
     out.print(table)
     rate = _percent(result.effective_rate)
@@ -354,8 +355,11 @@ def _price_with_progress(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
-        SpinnerColumn(), TextColumn("{task.completed:,} rows priced"), TimeElapsedColumn(),
-        console=console, transient=True,
+        SpinnerColumn(),
+        TextColumn("{task.completed:,} rows priced"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as progress:
         task = progress.add_task("pricing")
 
@@ -369,10 +373,20 @@ def _price_with_progress(
 
 
 def _render_summary(console: Console, summary: BatchSummary) -> None:
-    table = Table(title=f"{summary.rows} rows: {summary.priced} priced, {summary.failed} failed",
-                  title_justify="left")
-    for column in ("category", "rows", "customs value", "base duty", "additional", "on hold",
-                   "IEEPA", "eff. rate"):
+    table = Table(
+        title=f"{summary.rows} rows: {summary.priced} priced, {summary.failed} failed",
+        title_justify="left",
+    )
+    for column in (
+        "category",
+        "rows",
+        "customs value",
+        "base duty",
+        "additional",
+        "on hold",
+        "IEEPA",
+        "eff. rate",
+    ):
         table.add_column(column, justify="left" if column == "category" else "right")
 
     def add(name: str, totals: CategoryTotals) -> None:
@@ -380,9 +394,16 @@ def _render_summary(console: Console, summary: BatchSummary) -> None:
         if totals.base_unknown_rows:
             base += f" (+? on {totals.base_unknown_rows})"
         rate = totals.effective_rate
-        table.add_row(name, f"{totals.rows:,}", _amount(totals.customs_value), base,
-                      _amount(totals.additional_duty), _amount(totals.on_hold_duty),
-                      _amount(totals.ieepa_duty), _percent(rate))
+        table.add_row(
+            name,
+            f"{totals.rows:,}",
+            _amount(totals.customs_value),
+            base,
+            _amount(totals.additional_duty),
+            _amount(totals.on_hold_duty),
+            _amount(totals.ieepa_duty),
+            _percent(rate),
+        )
 
     for category in sorted(summary.by_category):
         add(category, summary.by_category[category])
@@ -418,15 +439,25 @@ def rates(
         writer.writerows(rows)
     else:
         scenario_text = f", scenario {scenario}" if scenario else ""
-        table = Table(title=f"{schedule.title}: rates on {on}{scenario_text}",
-                      title_justify="left")
-        for column in ("measure", "category", "rate", "in_force", "status", "basis", "from",
-                       "to", "heading"):
+        table = Table(title=f"{schedule.title}: rates on {on}{scenario_text}", title_justify="left")
+        for column in (
+            "measure",
+            "category",
+            "rate",
+            "in_force",
+            "status",
+            "basis",
+            "from",
+            "to",
+            "heading",
+        ):
             table.add_column(column, no_wrap=column != "basis")
         table.add_column("authority", overflow="fold")
         for row, text in zip(table_rows, rows, strict=True):
             table.add_row(
-                text["measure"], text["category"], format_percent(row.rate),
+                text["measure"],
+                text["category"],
+                format_percent(row.rate),
                 format_percent(row.in_force),
                 *(text[c] for c in ("status", "basis", "from", "to", "heading", "authority")),
             )
@@ -439,7 +470,8 @@ def rates(
         _err().print(
             f"warning: {on} is after {schedule.reviewed_through}, the last date this schedule has "
             "been reviewed for: rates in force after that date are not known to it",
-            markup=False, soft_wrap=True,
+            markup=False,
+            soft_wrap=True,
         )
 
 
@@ -461,7 +493,8 @@ def validate(
         f"{schedule_file}: ok: {len(schedule.measures)} measures, {len(schedule.lists)} lists "
         f"({provisions} provisions), {len(schedule.mfn)} MFN rates, "
         f"{len(schedule.scenarios)} scenarios; reviewed through {schedule.reviewed_through}",
-        markup=False, soft_wrap=True,
+        markup=False,
+        soft_wrap=True,
     )
 
 

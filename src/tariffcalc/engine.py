@@ -222,8 +222,8 @@ def price_shipment(
             content_value[charge.measure.id] = customs_value
         elif len(metals) > 1:
             raise UnknownRateError(
-                f"{shipment.hts and format_hts(shipment.hts)} is on both the steel and the aluminum "
-                "derivative lists; one metal content value cannot be split between them"
+                f"{hts_label} is on both the steel and the aluminum derivative lists; "
+                "one metal content value cannot be split between them"
             )
         else:
             content_value[charge.measure.id] = round_cent(shipment.to_usd(shipment.metal_content))
@@ -283,8 +283,16 @@ def price_shipment(
 
     for charge in charges.values():
         lines.append(
-            _duty_line(charge, charged_value(charge), customs_value, shipment, mfn_rate,
-                       active_scenario, on, hts_label or category)
+            _duty_line(
+                charge,
+                charged_value(charge),
+                customs_value,
+                shipment,
+                mfn_rate,
+                active_scenario,
+                on,
+                hts_label or category,
+            )
         )
 
     # Gaps tied to a category or a date range concern this quote; the others are general
@@ -345,9 +353,8 @@ def _duty_line(
             basis -= us_content
             notes.append(f"US content {us_content} not charged ({rule.heading})")
         else:
-            notes.append(
-                f"US content below {format_percent(rule.threshold)} of the value: full value charged"
-            )
+            share = format_percent(rule.threshold)
+            notes.append(f"US content below {share} of the value: full value charged")
     basis = max(basis, ZERO)
 
     rate = period.rate

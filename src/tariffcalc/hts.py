@@ -41,7 +41,8 @@ def normalize_provision(text: str) -> str:
     cleaned = str(text).strip()
     if not _PROVISION.match(cleaned):
         raise ValueError(
-            f"expected an HTS provision of 4, 6, 8 or 10 digits such as 8708 or 8708.40.11, got {text!r}"
+            "expected an HTS provision of 4, 6, 8 or 10 digits such as 8708 or 8708.40.11, "
+            f"got {text!r}"
         )
     return cleaned.replace(".", "")
 

@@ -18,8 +18,17 @@ STATUS_BETWEEN = "not in force"
 STATUS_REMOVED = "removed by scenario"
 
 RATE_COLUMNS = (
-    "measure", "title", "category", "rate", "in_force", "status", "basis",
-    "from", "to", "heading", "authority",
+    "measure",
+    "title",
+    "category",
+    "rate",
+    "in_force",
+    "status",
+    "basis",
+    "from",
+    "to",
+    "heading",
+    "authority",
 )
 
 
@@ -58,7 +67,9 @@ def _basis_label(period: RatePeriod) -> str:
     return f"{label}, inclusive of MFN" if period.inclusive_of_mfn else label
 
 
-def _row(measure: Measure, period: RatePeriod, status: str, in_force: Decimal, heading: str) -> RateRow:
+def _row(
+    measure: Measure, period: RatePeriod, status: str, in_force: Decimal, heading: str
+) -> RateRow:
     return RateRow(
         measure=measure.id,
         title=measure.title,

@@ -308,7 +308,9 @@ class Schedule(_Model):
 
         def known_list(name: str, where: str) -> None:
             if name not in self.lists:
-                raise ValueError(f"{where} names unknown list {name!r}; lists: {sorted(self.lists)}")
+                raise ValueError(
+                    f"{where} names unknown list {name!r}; lists: {sorted(self.lists)}"
+                )
 
         def known_measure(name: str, where: str) -> None:
             if name not in ids:

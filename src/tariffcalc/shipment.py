@@ -58,17 +58,14 @@ class Shipment:
         for name in ("metal_content", "us_content"):
             content = getattr(self, name)
             if content is not None and content > self.value:
-                raise InputError(
-                    f"{name}: {content} is more than the customs value {self.value}"
-                )
+                raise InputError(f"{name}: {content} is more than the customs value {self.value}")
         if (
             self.metal_content is not None
             and self.us_content is not None
             and self.metal_content + self.us_content > self.value
         ):
             raise InputError(
-                "metal_content + us_content: together they exceed the customs value "
-                f"{self.value}"
+                f"metal_content + us_content: together they exceed the customs value {self.value}"
             )
 
     def to_usd(self, amount: Decimal) -> Decimal:
