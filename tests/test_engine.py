@@ -1,7 +1,8 @@
 """Hand-checked quotes for every category on both sides of every start date of reference §1.
 
 Each case: the shipment, the entry date, the duty lines expected as
-(measure, heading, rate, amount), the total, what is on hold, and the measures excluded.
+(measure, heading, rate, amount), the total, what is on hold, and the measures excluded
+(exclusions and stacking; measures not yet in force are reported apart, see below).
 Amounts were worked out by hand from reference §1, §3, §5 and §8; the reasoning is in the comment.
 """
 
@@ -15,9 +16,7 @@ import pytest
 from tariffcalc import Schedule, Shipment, price_shipment
 from tariffcalc.errors import InputError, ScheduleError
 
-# 8711.50.00, MFN 2.4% (reference §5). It joined the steel derivative list on 2025-08-18, so
-# before that date its quotes list the steel derivative duty as not yet applying to it.
-MOTORCYCLE = "87115000"
+MOTORCYCLE = "87115000"  # 8711.50.00, MFN 2.4%; a steel derivative only from 2025-08-18
 CAR = "87032401"  # 8703.24.01, MFN 2.5%
 LIGHT_TRUCK = "87042101"  # 8704.21.01, MFN 25%
 GEARBOX = "87084011"  # 8708.40.11, listed part, MFN 2.5%
@@ -28,49 +27,49 @@ CASES = [
     # --- general goods: the reciprocal duty's dates (2025-04-05, 04-09, 04-10)
     # Before 2025-04-05 only MFN: 20,000 x 2.4% = 480.
     ("general before baseline", dict(hts=MOTORCYCLE, value=D(20000)), "2025-04-04", None,
-     [("mfn", "8711.50.00", "0.024", "480.00")], "480.00", "0.00", ["reciprocal", "steel-derivatives-232"]),
+     [("mfn", "8711.50.00", "0.024", "480.00")], "480.00", "0.00", []),
     # Baseline 10% from 2025-04-05 under 9903.01.25: 2,000; nothing on hold yet.
     ("general on baseline day", dict(hts=MOTORCYCLE, value=D(20000)), "2025-04-05", None,
      [("mfn", "8711.50.00", "0.024", "480.00"), ("reciprocal", "9903.01.25", "0.1", "2000.00")],
-     "2480.00", "0.00", ["steel-derivatives-232"]),
+     "2480.00", "0.00", []),
     ("general day before country rate", dict(hts=MOTORCYCLE, value=D(20000)), "2025-04-08", None,
      [("mfn", "8711.50.00", "0.024", "480.00"), ("reciprocal", "9903.01.25", "0.1", "2000.00")],
-     "2480.00", "0.00", ["steel-derivatives-232"]),
+     "2480.00", "0.00", []),
     # Japan's 24% (9903.01.53) collected in full on 2025-04-09 only: 4,800.
     ("general on 2025-04-09", dict(hts=MOTORCYCLE, value=D(20000)), "2025-04-09", None,
      [("mfn", "8711.50.00", "0.024", "480.00"), ("reciprocal", "9903.01.53", "0.24", "4800.00")],
-     "5280.00", "0.00", ["steel-derivatives-232"]),
+     "5280.00", "0.00", []),
     # From 2025-04-10 14 of the 24 points are on hold: 10% collected (2,000), 2,800 on hold.
     ("general on suspension day", dict(hts=MOTORCYCLE, value=D(20000)), "2025-04-10", None,
      [("mfn", "8711.50.00", "0.024", "480.00"), ("reciprocal", "9903.01.25", "0.1", "2000.00")],
-     "2480.00", "2800.00", ["steel-derivatives-232"]),
+     "2480.00", "2800.00", []),
     # Reference §8, first example.
     ("general on 2025-05-03", dict(hts=MOTORCYCLE, value=D(20000), mfn_rate=D("0.024")),
      "2025-05-03", None,
      [("mfn", "8711.50.00", "0.024", "480.00"), ("reciprocal", "9903.01.25", "0.1", "2000.00")],
-     "2480.00", "2800.00", ["steel-derivatives-232"]),
+     "2480.00", "2800.00", []),
     # Reference §8, second example: the hold lifted, 24% under 9903.01.53.
     ("general, hold lifted", dict(hts=MOTORCYCLE, value=D(20000)), "2025-05-03", "hold-lifted",
      [("mfn", "8711.50.00", "0.024", "480.00"), ("reciprocal", "9903.01.53", "0.24", "4800.00")],
-     "5280.00", "0.00", ["steel-derivatives-232"]),
+     "5280.00", "0.00", []),
     # Yen: 3,000,000 x 0.0067 = 20,100.00 USD; MFN 482.40, reciprocal 2,010.00, hold 2,814.00.
     ("general in yen", dict(hts=MOTORCYCLE, value=D(3000000), currency="JPY", fx_rate=D("0.0067")),
      "2025-05-03", None,
      [("mfn", "8711.50.00", "0.024", "482.40"), ("reciprocal", "9903.01.25", "0.1", "2010.00")],
-     "2492.40", "2814.00", ["steel-derivatives-232"]),
+     "2492.40", "2814.00", []),
     # US content 5,000 of 20,000 (25% >= 20%): reciprocal on 15,000 only: 1,500; hold 2,100.
     ("general with US content", dict(hts=MOTORCYCLE, value=D(20000), us_content=D(5000)),
      "2025-05-03", None,
      [("mfn", "8711.50.00", "0.024", "480.00"), ("reciprocal", "9903.01.25", "0.1", "1500.00")],
-     "1980.00", "2100.00", ["steel-derivatives-232"]),
+     "1980.00", "2100.00", []),
     # US content 3,000 (15% < 20%): the full value is charged.
     ("general with little US content", dict(hts=MOTORCYCLE, value=D(20000), us_content=D(3000)),
      "2025-05-03", None,
      [("mfn", "8711.50.00", "0.024", "480.00"), ("reciprocal", "9903.01.25", "0.1", "2000.00")],
-     "2480.00", "2800.00", ["steel-derivatives-232"]),
+     "2480.00", "2800.00", []),
     # Declared Annex II: no reciprocal duty (9903.01.32).
     ("general, Annex II", dict(hts=MOTORCYCLE, value=D(20000), annex_ii=True), "2025-05-03", None,
-     [("mfn", "8711.50.00", "0.024", "480.00")], "480.00", "0.00", ["reciprocal", "steel-derivatives-232"]),
+     [("mfn", "8711.50.00", "0.024", "480.00")], "480.00", "0.00", ["reciprocal"]),
     # Electronics (8542) are exempt from the reciprocal duty; ICs are Free.
     ("electronics", dict(hts="8542310000", value=D(1000)), "2025-05-03", None,
      [("mfn", "8542.31.00.00", "0", "0.00")], "0.00", "0.00", ["reciprocal"]),
@@ -81,11 +80,11 @@ CASES = [
 
     # --- automobiles: autos 232 from 2025-04-03
     ("car before autos 232", dict(hts=CAR, value=D(60000)), "2025-04-02", None,
-     [("mfn", "8703.24.01", "0.025", "1500.00")], "1500.00", "0.00", ["autos-232", "reciprocal"]),
+     [("mfn", "8703.24.01", "0.025", "1500.00")], "1500.00", "0.00", []),
     # 25% under 9903.94.01: 15,000; reciprocal not in force yet.
     ("car on autos 232 day", dict(hts=CAR, value=D(60000)), "2025-04-03", None,
      [("mfn", "8703.24.01", "0.025", "1500.00"), ("autos-232", "9903.94.01", "0.25", "15000.00")],
-     "16500.00", "0.00", ["reciprocal"]),
+     "16500.00", "0.00", []),
     # Reference §8: on 2025-04-09 the car pays 232 and no reciprocal duty (displaced).
     ("car on 2025-04-09", dict(hts=CAR, value=D(60000)), "2025-04-09", None,
      [("mfn", "8703.24.01", "0.025", "1500.00"), ("autos-232", "9903.94.01", "0.25", "15000.00")],
@@ -103,7 +102,7 @@ CASES = [
     # The day before: a gearbox pays the reciprocal 10% (1,000) with 1,400 on hold.
     ("part before parts 232", dict(hts=GEARBOX, value=D(10000)), "2025-05-02", None,
      [("mfn", "8708.40.11", "0.025", "250.00"), ("reciprocal", "9903.01.25", "0.1", "1000.00")],
-     "1250.00", "1400.00", ["auto-parts-232"]),
+     "1250.00", "1400.00", []),
     # From 2025-05-03: 25% under 9903.94.05 (2,500), reciprocal displaced, nothing on hold.
     ("part on parts 232 day", dict(hts=GEARBOX, value=D(10000)), "2025-05-03", None,
      [("mfn", "8708.40.11", "0.025", "250.00"),
@@ -123,10 +122,10 @@ CASES = [
 
     # --- steel: 232 from 2025-03-12
     ("steel before 232", dict(hts=STEEL_PLATE, value=D(100000)), "2025-03-11", None,
-     [("mfn", "7208.51.00", "0", "0.00")], "0.00", "0.00", ["steel-232", "reciprocal"]),
+     [("mfn", "7208.51.00", "0", "0.00")], "0.00", "0.00", []),
     ("steel on 232 day", dict(hts=STEEL_PLATE, value=D(100000)), "2025-03-12", None,
      [("mfn", "7208.51.00", "0", "0.00"), ("steel-232", "9903.81.87", "0.25", "25000.00")],
-     "25000.00", "0.00", ["reciprocal"]),
+     "25000.00", "0.00", []),
     # Once the reciprocal duty exists, steel articles are excluded from it (9903.01.33).
     ("steel on 2025-05-03", dict(hts=STEEL_PLATE, value=D(100000)), "2025-05-03", None,
      [("mfn", "7208.51.00", "0", "0.00"), ("steel-232", "9903.81.87", "0.25", "25000.00")],
@@ -134,7 +133,7 @@ CASES = [
 
     # --- aluminum: 232 from 2025-03-12
     ("aluminum before 232", dict(hts=ALU_PROFILE, value=D(10000)), "2025-03-11", None,
-     [("mfn", "7604.29.10", "0.05", "500.00")], "500.00", "0.00", ["aluminum-232", "reciprocal"]),
+     [("mfn", "7604.29.10", "0.05", "500.00")], "500.00", "0.00", []),
     # Reference §8: 500 + 25% under 9903.85.02 (2,500) = 3,000.
     ("aluminum on 2025-05-03", dict(hts=ALU_PROFILE, value=D(10000)), "2025-05-03", None,
      [("mfn", "7604.29.10", "0.05", "500.00"), ("aluminum-232", "9903.85.02", "0.25", "2500.00")],
@@ -152,7 +151,7 @@ CASES = [
      "2025-05-03", None,
      [("mfn", "8302.10.60", "0.02", "200.00"),
       ("aluminum-derivatives-other-232", "9903.85.08", "0.25", "750.00")],
-     "950.00", "0.00", ["reciprocal", "steel-derivatives-232"]),
+     "950.00", "0.00", ["reciprocal"]),
 ]
 
 
@@ -179,7 +178,8 @@ def test_hand_checked_quotes(schedule, shipment, on, scenario, lines, total, on_
 def test_excluded_measures_say_why(schedule):
     quote = _run(schedule, dict(hts=CAR, value=D(60000)), "2025-04-09", None)
     (reciprocal,) = quote.excluded
-    assert "autos Section 232" in reciprocal.reason and "EO 14289" in reciprocal.reason
+    assert "Section 232" in reciprocal.reason and "EO 14289" in reciprocal.reason
+    assert reciprocal.heading == "9903.01.33"
     steel = _run(schedule, dict(hts=STEEL_PLATE, value=D(1)), "2025-05-03", None)
     assert steel.excluded[0].heading == "9903.01.33"
     electronics = _run(schedule, dict(hts="84713001", value=D(1)), "2025-05-03", None)
@@ -232,11 +232,23 @@ def test_content_not_declared_charges_full_value_and_says_so(schedule):
     assert any("no aluminum content value declared" in w for w in quote.warnings)
 
 
+def test_not_in_force_is_reported_apart(schedule):
+    quote = _run(schedule, dict(hts=CAR, value=D(60000)), "2025-04-02", None)
+    reasons = {item.measure: item.reason for item in quote.not_in_force}
+    assert reasons["autos-232"] == "not yet in force: applies to entries from 2025-04-03"
+    assert "reciprocal" in reasons and not quote.excluded
+    later = _run(schedule, dict(hts=MOTORCYCLE, value=D(1)), "2025-05-03", None)
+    reasons = {item.measure: item.reason for item in later.not_in_force}
+    assert reasons["steel-derivatives-232"] == (
+        "8711.50.00 is listed only for entries from 2025-08-18")
+
+
 def test_date_after_review_warns(schedule):
     late = date.fromordinal(schedule.reviewed_through.toordinal() + 1)
-    quote = price_shipment(schedule, Shipment(D(100), hts=MOTORCYCLE), late)
+    goods = Shipment(D(100), category="general", mfn_rate=D("0.03"))
+    quote = price_shipment(schedule, goods, late)
     assert any("after" in w and "reviewed" in w for w in quote.warnings)
-    ok = price_shipment(schedule, Shipment(D(100), hts=MOTORCYCLE), schedule.reviewed_through)
+    ok = price_shipment(schedule, goods, schedule.reviewed_through)
     assert not any("reviewed" in w for w in ok.warnings)
 
 

@@ -90,7 +90,7 @@ def _out() -> Console:
 
 def _percent(rate: Decimal | None) -> str:
     """A rate for people, to a hundredth of a percent: 24.43%."""
-    return "unknown" if rate is None else format_percent(rate.quantize(Decimal("0.0001")))
+    return "?" if rate is None else format_percent(rate.quantize(Decimal("0.0001")))
 
 
 def guarded(command: F) -> F:
@@ -202,6 +202,14 @@ def quote(
         str | None,
         typer.Option("--metal-content", help="Value of the steel/aluminum content (derivatives)."),
     ] = None,
+    steel_content: Annotated[
+        str | None,
+        typer.Option("--steel-content", help="Value of the steel content (on both metal lists)."),
+    ] = None,
+    aluminum_content: Annotated[
+        str | None,
+        typer.Option("--aluminum-content", help="Value of the aluminum content (both lists)."),
+    ] = None,
     us_content: Annotated[
         str | None, typer.Option("--us-content", help="Value of the US-originating content.")
     ] = None,
@@ -213,6 +221,10 @@ def quote(
     ] = False,
     annex_ii: Annotated[
         bool, typer.Option("--annex-ii", help="An Annex II good, exempt from the reciprocal duty.")
+    ] = False,
+    civil_aircraft: Annotated[
+        bool,
+        typer.Option("--civil-aircraft", help="An article of civil aircraft (9903.96.02)."),
     ] = False,
     scenario: ScenarioName = None,
     schedule_path: SchedulePath = None,
@@ -228,9 +240,12 @@ def quote(
         "fx_rate": fx_rate,
         "mfn_rate": mfn_rate,
         "metal_content": metal_content,
+        "steel_content": steel_content,
+        "aluminum_content": aluminum_content,
         "us_content": us_content,
         "not_auto_part": "true" if not_auto_part else None,
         "annex_ii": "true" if annex_ii else None,
+        "civil_aircraft": "true" if civil_aircraft else None,
     }
     names = {key: "--" + key.replace("_", "-") for key in fields}
     shipment = shipment_from_fields(fields, names)
@@ -282,6 +297,9 @@ def _render_quote(result: Quote) -> None:
         )
     out = _out()
     out.print(table)
+    if result.not_in_force:
+        later = "; ".join(f"{item.measure} ({item.reason})" for item in result.not_in_force)
+        out.print(f"Not in force on this date: {later}", markup=False, style="dim")
     rate = _percent(result.effective_rate)
     out.print(f"Base duty (MFN):        {_amount(result.base_duty)}")
     out.print(f"Additional (2025 law):  {_amount(result.additional_duty)}   <- exposure")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from .errors import ScheduleError, UnknownRateError
+from .errors import InputError, ScheduleError, UnknownRateError
 from .hts import format_hts
 from .money import ZERO, ZERO_MONEY, format_percent, round_cent
 from .schedule import CATEGORIES, Measure, ProvisionEntry, RatePeriod, Scenario, Schedule
@@ -54,7 +54,8 @@ class Quote:
     customs_value: Decimal  # USD, to the cent
     mfn_rate: Decimal | None
     lines: tuple[DutyLine, ...]
-    excluded: tuple[ExcludedMeasure, ...]
+    excluded: tuple[ExcludedMeasure, ...]  # reach the goods but not charged: exclusions, stacking
+    not_in_force: tuple[ExcludedMeasure, ...]  # reach the goods, but not on this entry date
     base_duty: Decimal | None  # None when the MFN rate is unknown
     additional_duty: Decimal
     total_duty: Decimal | None
@@ -151,6 +152,7 @@ def price_shipment(
     active_scenario = schedule.scenario(scenario)
     warnings: list[str] = []
     excluded: list[ExcludedMeasure] = []
+    not_in_force: list[ExcludedMeasure] = []
     if on > schedule.reviewed_through:
         warnings.append(
             f"entry date {on} is after {schedule.reviewed_through}, the last date this schedule "
@@ -188,12 +190,12 @@ def price_shipment(
             continue
         period = measure.period_on(on)
         if period is None:
-            excluded.append(
+            not_in_force.append(
                 ExcludedMeasure(measure.id, measure.title, _not_in_force_reason(measure, on))
             )
             continue
         if entry is not None and entry.listed_from is not None and on < entry.listed_from:
-            excluded.append(
+            not_in_force.append(
                 ExcludedMeasure(
                     measure.id,
                     measure.title,
@@ -209,54 +211,47 @@ def price_shipment(
         charges[measure.id] = _Charge(measure, period, entry)
 
     # --- what each content-based measure is charged on
-    content_measures = [c for c in charges.values() if c.period.basis != "value"]
-    metals = {c.period.basis for c in content_measures}
-    content_value: dict[str, Decimal] = {}
-    for charge in content_measures:
-        metal = charge.period.basis.removesuffix("-content")
-        if shipment.metal_content is None:
-            warnings.append(
-                f"{charge.measure.id}: no {metal} content value declared, so the duty is charged "
-                "on the full value (declare the content with --metal-content / metal_content)"
-            )
-            content_value[charge.measure.id] = customs_value
-        elif len(metals) > 1:
-            raise UnknownRateError(
-                f"{hts_label} is on both the steel and the aluminum derivative lists; "
-                "one metal content value cannot be split between them"
-            )
-        else:
-            content_value[charge.measure.id] = round_cent(shipment.to_usd(shipment.metal_content))
+    content_value = _content_values(charges, shipment, customs_value, hts_label, warnings)
 
     def charged_value(charge: _Charge) -> Decimal:
         return content_value.get(charge.measure.id, customs_value)
 
     # --- stacking: a charged measure displaces others, wholly or on the value it covers
     for rule in schedule.stacking:
-        if not rule.covers(on) or rule.measure not in charges:
+        if not rule.covers(on):
             continue
-        displacing = charges[rule.measure]
-        covers_all = charged_value(displacing) >= customs_value
-        for target_id in rule.displaces:
-            target = charges.get(target_id)
-            if target is None:
+        for displacing_id in rule.measures:
+            displacing = charges.get(displacing_id)
+            if displacing is None:
                 continue
-            if rule.extent == "whole-good" or covers_all:
-                del charges[target_id]
-                excluded.append(
-                    ExcludedMeasure(
-                        target_id,
-                        target.measure.title,
-                        f"{rule.reason} ({rule.authority})",
-                        rule.heading,
+            covered = charged_value(displacing)
+            for target_id in rule.displaces:
+                target = charges.get(target_id)
+                if target is None:
+                    continue
+                if rule.extent == "whole-good" or covered >= customs_value:
+                    del charges[target_id]
+                    excluded.append(
+                        ExcludedMeasure(
+                            target_id,
+                            target.measure.title,
+                            f"{rule.reason} ({rule.authority})",
+                            rule.heading,
+                        )
                     )
-                )
-            else:
-                target.covered += charged_value(displacing)
-                target.notes.append(
-                    f"not charged on the {charged_value(displacing)} that "
-                    f"{displacing.measure.id} covers"
-                )
+                else:
+                    target.covered += covered
+                    target.notes.append(
+                        f"not charged on the {covered} of {displacing.measure.id} content"
+                        + (f" ({rule.heading})" if rule.heading else "")
+                    )
+
+    for charge in charges.values():
+        if charge.period.rate is None:
+            raise UnknownRateError(
+                f"{charge.measure.title} on {on} ({hts_label or category}): not established: "
+                f"{charge.period.not_established}"
+            )
 
     # --- the duty lines
     lines: list[DutyLine] = []
@@ -298,8 +293,12 @@ def price_shipment(
     # Gaps tied to a category or a date range concern this quote; the others are general
     # limits of the schedule, listed by `tariffcalc rates` rather than on every quote.
     for gap in schedule.gaps:
-        specific = bool(gap.categories) or gap.start is not None or gap.end is not None
-        if specific and gap.covers(on) and (not gap.categories or category in gap.categories):
+        specific = bool(gap.categories or gap.provisions) or gap.start or gap.end
+        on_goods = not gap.provisions or (
+            shipment.hts is not None and any(shipment.hts.startswith(p) for p in gap.provisions)
+        )
+        in_category = not gap.categories or category in gap.categories
+        if specific and gap.covers(on) and on_goods and in_category:
             warnings.append(f"not modelled ({gap.topic}): {gap.note}")
 
     additional = sum((line.amount for line in lines if line.program != MFN_MEASURE), ZERO_MONEY)
@@ -317,6 +316,7 @@ def price_shipment(
         mfn_rate=mfn_rate,
         lines=tuple(lines),
         excluded=tuple(excluded),
+        not_in_force=tuple(not_in_force),
         base_duty=base,
         additional_duty=additional,
         total_duty=total,
@@ -326,6 +326,40 @@ def price_shipment(
         scenario=scenario,
         warnings=tuple(warnings),
     )
+
+
+def _content_values(
+    charges: dict[str, _Charge],
+    shipment: Shipment,
+    customs_value: Decimal,
+    goods: str | None,
+    warnings: list[str],
+) -> dict[str, Decimal]:
+    """The value (USD) each content-based measure is charged on: the declared content of its
+    metal, else the one metal content declared when only one metal is concerned, else the full
+    value (with a warning, as CBP charges the full value when no content is declared)."""
+    content_charges = [c for c in charges.values() if c.period.basis != "value"]
+    metals = {c.period.basis.removesuffix("-content") for c in content_charges}
+    values: dict[str, Decimal] = {}
+    for charge in content_charges:
+        metal = charge.period.basis.removesuffix("-content")
+        declared = shipment.content_of(metal)
+        if declared is None and shipment.metal_content is not None:
+            if len(metals) > 1:
+                raise InputError(
+                    f"metal_content: {goods} is on both the steel and the aluminum lists; "
+                    "declare each metal's content (--steel-content and --aluminum-content)"
+                )
+            declared = shipment.metal_content
+        if declared is None:
+            warnings.append(
+                f"{charge.measure.id}: no {metal} content value declared, so the duty is charged "
+                f"on the full value (declare it with --{metal}-content or --metal-content)"
+            )
+            values[charge.measure.id] = customs_value
+        else:
+            values[charge.measure.id] = round_cent(shipment.to_usd(declared))
+    return values
 
 
 def _duty_line(
@@ -358,16 +392,18 @@ def _duty_line(
     basis = max(basis, ZERO)
 
     rate = period.rate
+    assert rate is not None  # periods without an established rate were refused above
     if period.inclusive_of_mfn:
         if mfn_rate is None:
             raise UnknownRateError(
-                f"{measure.id} on {on} is {format_percent(period.rate)} inclusive of MFN, and the "
+                f"{measure.id} on {on} is {format_percent(rate)} inclusive of MFN, and the "
                 f"MFN rate of {goods} is not known: give it with --mfn-rate (column mfn_rate)"
             )
-        rate = max(ZERO, period.rate - mfn_rate)
-        if mfn_rate >= period.rate and period.heading_if_mfn_at_or_above:
+        cap = rate
+        rate = max(ZERO, cap - mfn_rate)
+        if mfn_rate >= cap and period.heading_if_mfn_at_or_above:
             heading = period.heading_if_mfn_at_or_above
-        notes.insert(0, f"{format_percent(period.rate)} inclusive of MFN")
+        notes.insert(0, f"{format_percent(cap)} inclusive of MFN")
 
     held = ZERO
     if period.on_hold is not None:
@@ -378,7 +414,7 @@ def _duty_line(
             rate -= held
             heading = period.on_hold.heading
             notes.append(
-                f"{format_percent(held)} of {format_percent(period.rate)} on hold "
+                f"{format_percent(held)} of {format_percent(rate + held)} on hold "
                 f"({period.on_hold.authority})"
             )
     if rate < ZERO:  # pragma: no cover - the schedule model forbids a hold larger than the rate

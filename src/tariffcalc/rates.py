@@ -16,6 +16,7 @@ STATUS_NOT_YET = "not yet in force"
 STATUS_ENDED = "ended"
 STATUS_BETWEEN = "not in force"
 STATUS_REMOVED = "removed by scenario"
+STATUS_NOT_ESTABLISHED = "not established"
 
 RATE_COLUMNS = (
     "measure",
@@ -37,8 +38,8 @@ class RateRow:
     measure: str
     title: str
     category: str
-    rate: Decimal  # the full rate of the period shown
-    in_force: Decimal  # the rate collected on the date (0 when not in force or wholly held)
+    rate: Decimal | None  # the full rate of the period shown (None: not established)
+    in_force: Decimal | None  # the rate collected on the date (0 when not in force or held)
     status: str
     basis: str  # "value", "steel content", ..., with "inclusive of MFN" where so
     start: date | None
@@ -51,8 +52,8 @@ class RateRow:
             "measure": self.measure,
             "title": self.title,
             "category": self.category,
-            "rate": format_rate(self.rate),
-            "in_force": format_rate(self.in_force),
+            "rate": "" if self.rate is None else format_rate(self.rate),
+            "in_force": "" if self.in_force is None else format_rate(self.in_force),
             "status": self.status,
             "basis": self.basis,
             "from": self.start.isoformat() if self.start else "",
@@ -111,6 +112,9 @@ def rate_table(schedule: Schedule, on: date, scenario: str | None = None) -> lis
             rows.append(_row(measure, nearest, status, ZERO, nearest.heading or heading))
             continue
         heading = period.heading or heading
+        if period.rate is None:
+            rows.append(_row(measure, period, STATUS_NOT_ESTABLISHED, None, heading))
+            continue
         collected, status = period.rate, STATUS_IN_FORCE
         lifted = active is not None and active.lifts_hold(measure.id)
         if period.on_hold is not None and not lifted:

@@ -55,6 +55,10 @@ def quote_to_dict(quote: Quote) -> dict[str, Any]:
             }
             for item in quote.excluded
         ],
+        "not_in_force": [
+            {"measure": item.measure, "title": item.title, "reason": item.reason}
+            for item in quote.not_in_force
+        ],
         "base_duty": money_or_none(quote.base_duty),
         "additional_duty": format_money(quote.additional_duty),
         "total_duty": money_or_none(quote.total_duty),

@@ -36,7 +36,8 @@ CATEGORIES: tuple[str, ...] = ("autos", "auto-parts", "steel", "aluminum", "gene
 # What a rate is charged on: the whole customs value, or the declared value of one metal's content.
 Basis = Literal["value", "steel-content", "aluminum-content"]
 # Shipment declarations that an exclusion can turn on.
-Flag = Literal["annex_ii", "not_auto_part"]
+Flag = Literal["annex_ii", "not_auto_part", "civil_aircraft"]
+Program = Literal["ieepa", "section-232", "section-122"]
 
 
 def _schedule_rate(value: Any) -> Any:
@@ -129,7 +130,9 @@ class Hold(_Model):
 class RatePeriod(_Model):
     start: date = Field(alias="from")
     end: date | None = Field(default=None, alias="to")
-    rate: Rate
+    # A period whose law is known to have changed but is not encoded says so instead of a rate.
+    rate: Rate | None = None
+    not_established: Text | None = None
     heading: Heading | None = None
     authority: Text | None = None
     basis: Basis = "value"
@@ -143,6 +146,12 @@ class RatePeriod(_Model):
     def _consistent(self) -> RatePeriod:
         if self.end is not None and self.end < self.start:
             raise ValueError(f"'to' ({self.end}) is before 'from' ({self.start})")
+        if (self.rate is None) == (self.not_established is None):
+            raise ValueError("a rate period has either a rate or not_established (one of them)")
+        if self.rate is None:
+            if self.on_hold or self.inclusive_of_mfn:
+                raise ValueError("a period without a rate cannot have on_hold or inclusive_of_mfn")
+            return self
         if self.on_hold is not None and self.on_hold.portion > self.rate:
             raise ValueError(
                 f"on_hold.portion ({self.on_hold.portion}) is larger than the rate ({self.rate})"
@@ -194,7 +203,7 @@ class Measure(_Model):
     id: Identifier
     title: Text
     category: Category
-    program: Literal["ieepa", "section-232"]
+    program: Program
     authority: Text
     heading: Heading
     scope: Scope
@@ -231,14 +240,14 @@ class Measure(_Model):
 
 
 class Displacement(_Dated):
-    """When ``measure`` is charged, the measures in ``displaces`` are not (stacking rule).
+    """When one of ``measures`` is charged, those in ``displaces`` are not (stacking rule).
 
     extent "whole-good": the displaced measures are not charged at all. extent "covered-value":
     they are not charged on the value the displacing measure covers (its metal content) but
     still are on the rest of the value.
     """
 
-    measure: Identifier
+    measures: tuple[Identifier, ...] = Field(min_length=1)
     displaces: tuple[Identifier, ...] = Field(min_length=1)
     extent: Literal["whole-good", "covered-value"] = "whole-good"
     reason: Text
@@ -271,6 +280,7 @@ class Gap(_Dated):
     topic: Text
     note: Text
     categories: tuple[Category, ...] = ()
+    provisions: tuple[Provision, ...] = ()
 
 
 class Schedule(_Model):
@@ -322,10 +332,11 @@ class Schedule(_Model):
             for exclusion in measure.exclusions:
                 for name in exclusion.lists:
                     known_list(name, f"measure {measure.id!r} exclusion")
-        for rule in self.stacking:
-            known_measure(rule.measure, "a stacking rule")
+        for number, rule in enumerate(self.stacking):
+            for name in rule.measures:
+                known_measure(name, f"stacking rule {number}")
             for name in rule.displaces:
-                known_measure(name, f"the stacking rule for {rule.measure!r}")
+                known_measure(name, f"stacking rule {number}")
         for scenario_id, scenario in self.scenarios.items():
             if scenario.lift_holds != "all":
                 for name in scenario.lift_holds:
@@ -384,21 +395,29 @@ _StrictLoader.yaml_implicit_resolvers = {
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    # Keys merged in with "<<: *anchor" may be overridden; keys written out may not repeat.
+    written = sum(1 for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge")
     loader.flatten_mapping(node)
+    merged_count = len(node.value) - written
     mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
+    seen: set[Any] = set()
+    for position, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, (str, int, bool)) and key is not None:
             raise yaml.constructor.ConstructorError(
                 None, None, f"unsupported mapping key {key!r}", key_node.start_mark
             )
-        if key in mapping:
+        if position < merged_count:
+            mapping[key] = loader.construct_object(value_node, deep=True)
+            continue
+        if key in seen:
             raise yaml.constructor.ConstructorError(
                 "while reading a mapping",
                 node.start_mark,
                 f"duplicate key {key!r}",
                 key_node.start_mark,
             )
+        seen.add(key)
         mapping[key] = loader.construct_object(value_node, deep=True)
     return mapping
 

@@ -13,6 +13,8 @@ from .money import ONE, ZERO, parse_amount, parse_positive_amount, parse_rate
 from .schedule import CATEGORIES
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+CONTENT_FIELDS = ("metal_content", "steel_content", "aluminum_content", "us_content")
+FLAG_FIELDS = ("annex_ii", "civil_aircraft")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
 
@@ -35,6 +37,10 @@ class Shipment:
     us_content: Decimal | None = None  # value of the US-originating content
     not_auto_part: bool = False  # U.S. note 33(h)(ii)
     annex_ii: bool = False  # declared an Annex II good (EO 14257 §3)
+    civil_aircraft: bool = False  # an article of civil aircraft (EO 14345 §3; 9903.96.02)
+    # For goods on both the steel and the aluminum derivative lists, each metal's own content.
+    steel_content: Decimal | None = None
+    aluminum_content: Decimal | None = None
 
     def __post_init__(self) -> None:
         if (self.hts is None) == (self.category is None):
@@ -55,7 +61,7 @@ class Shipment:
             )
         elif self.fx_rate <= ZERO:
             raise InputError(f"fx_rate: must be greater than 0, got {self.fx_rate}")
-        for name in ("metal_content", "us_content"):
+        for name in CONTENT_FIELDS:
             content = getattr(self, name)
             if content is not None and content > self.value:
                 raise InputError(f"{name}: {content} is more than the customs value {self.value}")
@@ -67,6 +73,11 @@ class Shipment:
             raise InputError(
                 f"metal_content + us_content: together they exceed the customs value {self.value}"
             )
+
+    def content_of(self, metal: str) -> Decimal | None:
+        """The declared value of one metal's content (steel, aluminum), if declared."""
+        value: Decimal | None = getattr(self, f"{metal}_content", None)
+        return value
 
     def to_usd(self, amount: Decimal) -> Decimal:
         """An amount of this shipment's currency in US dollars (unrounded)."""
@@ -93,7 +104,8 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
     """Build a shipment from text fields (CSV cells or command-line options).
 
     ``fields`` is keyed by the canonical field names (hts, category, value, currency, fx_rate,
-    mfn_rate, metal_content, us_content, auto_part, not_auto_part, annex_ii); ``names`` says how
+    mfn_rate, metal_content, steel_content, aluminum_content, us_content, auto_part,
+    not_auto_part, annex_ii, civil_aircraft); ``names`` says how
     the user wrote each one (a column name or an option), so that errors point at it.
     """
 
@@ -132,10 +144,10 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
     fx_rate = parse_positive_amount(fx_text, label("fx_rate")) if fx_text else None
     mfn_text = text("mfn_rate")
     mfn_rate = parse_rate(mfn_text, label("mfn_rate")) if mfn_text else None
-    metal_text = text("metal_content")
-    metal = parse_amount(metal_text, label("metal_content")) if metal_text else None
-    us_text = text("us_content")
-    us_content = parse_amount(us_text, label("us_content")) if us_text else None
+    contents = {}
+    for key in CONTENT_FIELDS:
+        content_text = text(key)
+        contents[key] = parse_amount(content_text, label(key)) if content_text else None
 
     # The CSV column says auto_part=false; the command-line flag says --not-auto-part.
     not_auto_part = False
@@ -145,8 +157,10 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
     not_auto_text = text("not_auto_part")
     if not_auto_text is not None:
         not_auto_part = parse_flag(not_auto_text, label("not_auto_part"))
-    annex_text = text("annex_ii")
-    annex_ii = parse_flag(annex_text, label("annex_ii")) if annex_text is not None else False
+    flags = {}
+    for key in FLAG_FIELDS:
+        flag_text = text(key)
+        flags[key] = parse_flag(flag_text, label(key)) if flag_text is not None else False
 
     try:
         return Shipment(
@@ -156,10 +170,9 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
             currency=currency,
             fx_rate=fx_rate,
             mfn_rate=mfn_rate,
-            metal_content=metal,
-            us_content=us_content,
             not_auto_part=not_auto_part,
-            annex_ii=annex_ii,
+            **contents,
+            **flags,
         )
     except InputError as exc:
         # Name the field the way the user wrote it.
