@@ -10,7 +10,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -18,38 +18,23 @@ from typing import IO
 
 from .engine import EFFECTIVE_RATE_PLACES, Quote, price_shipment
 from .errors import InputError, TariffError
-from .money import ZERO, format_money
+from .fees import EntryShares, merchandise_processing_fee
+from .money import ZERO, format_money, round_cent
 from .report import money_or_none, rate_or_none
 from .schedule import Schedule
-from .shipment import shipment_from_fields
+from .shipment import Shipment, shipment_from_fields
 
 # Columns the reader understands; any other column is carried through untouched.
 INPUT_FIELDS = (
-    "id",
-    "hts",
-    "category",
-    "value",
-    "date",
-    "currency",
-    "fx_rate",
-    "mfn_rate",
-    "metal_content",
-    "us_content",
-    "auto_part",
-    "annex_ii",
-)
+    "id", "entry", "hts", "category", "value", "date", "currency", "fx_rate", "mfn_rate",
+    "metal_content", "steel_content", "aluminum_content", "us_content", "auto_part",
+    "annex_ii", "civil_aircraft", "mode",
+)  # fmt: skip
 RESULT_FIELDS = (
-    "category",
-    "base_duty",
-    "additional_duty",
-    "total_duty",
-    "on_hold_duty",
-    "effective_rate",
-    "status",
-    "error",
-    "ieepa_duty",
-    "warnings",
-)
+    "category", "base_duty", "additional_duty", "total_duty", "on_hold_duty",
+    "effective_rate", "status", "error", "ieepa_duty", "mpf", "hmf", "total_fees",
+    "landed_cost", "warnings",
+)  # fmt: skip
 STATUS_OK = "ok"
 STATUS_ERROR = "error"
 OUTPUT_FORMATS = ("csv", "json")
@@ -76,6 +61,8 @@ class CategoryTotals:
     additional_duty: Decimal = ZERO
     on_hold_duty: Decimal = ZERO
     ieepa_duty: Decimal = ZERO
+    total_fees: Decimal = ZERO
+    fees_unknown_rows: int = 0
 
     def add(self, quote: Quote) -> None:
         self.rows += 1
@@ -87,6 +74,14 @@ class CategoryTotals:
         self.additional_duty += quote.additional_duty
         self.on_hold_duty += quote.on_hold_duty
         self.ieepa_duty += quote.ieepa_duty
+        if quote.total_fees is None:
+            self.fees_unknown_rows += 1
+        else:
+            self.total_fees += quote.total_fees
+
+    def merge(self, other: CategoryTotals) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
     def effective_rate(self) -> Decimal | None:
@@ -111,13 +106,7 @@ class BatchSummary:
     def total(self) -> CategoryTotals:
         grand = CategoryTotals()
         for totals in self.by_category.values():
-            grand.rows += totals.rows
-            grand.customs_value += totals.customs_value
-            grand.base_duty += totals.base_duty
-            grand.base_unknown_rows += totals.base_unknown_rows
-            grand.additional_duty += totals.additional_duty
-            grand.on_hold_duty += totals.on_hold_duty
-            grand.ieepa_duty += totals.ieepa_duty
+            grand.merge(totals)
         return grand
 
 
@@ -265,6 +254,72 @@ def atomic_output(path: Path) -> Iterator[IO[str]]:
         raise
 
 
+@dataclass
+class Entry:
+    """Rows that share an ``entry`` value: one customs entry, one date, one MPF."""
+
+    entry_date: date
+    value: Decimal = ZERO  # USD, the sum of its rows' customs values
+    rows: int = 0
+    shares: EntryShares | None = None
+
+
+class _RowReader:
+    """Turns the cells of one row into (shipment, entry date, entry key), naming bad columns."""
+
+    def __init__(self, table: InputTable, default_date: date) -> None:
+        self.header, self.encoding, self.default_date = table.header, table.encoding, default_date
+        self.index = {name.lower(): i for i, name in enumerate(table.header)}
+        self.names = {
+            key: table.header[self.index[key]] for key in INPUT_FIELDS if key in self.index
+        }
+
+    def clean(self, cells: list[str]) -> list[str]:
+        """Cells as they will be written: undecodable bytes shown as U+FFFD."""
+        if any(_UNDECODED.search(c) for c in cells):
+            return [_UNDECODED.sub("\ufffd", c) for c in cells]
+        return cells
+
+    def read(self, cells: list[str]) -> tuple[Shipment, date, str | None]:
+        undecoded = next((i for i, c in enumerate(cells) if _UNDECODED.search(c)), None)
+        if undecoded is not None:
+            header = self.header
+            column = header[undecoded] if undecoded < len(header) else f"cell {undecoded + 1}"
+            raise InputError(f"{column}: {_read_problem(self.encoding)}")
+        if len(cells) > len(self.header):
+            extra = ", ".join(repr(c) for c in cells[len(self.header) :])
+            raise InputError(
+                f"row has {len(cells)} cells but the header has {len(self.header)} columns "
+                f"(cells beyond the header: {extra})"
+            )
+        fields = {key: cells[i] if i < len(cells) else None for key, i in self.index.items()}
+        shipment = shipment_from_fields(fields, self.names)
+        date_text = fields.get("date")
+        on = parse_date(date_text, self.names["date"]) if date_text else self.default_date
+        entry = (fields.get("entry") or "").strip() or None
+        return shipment, on, entry
+
+
+def scan_entries(table: InputTable, default_date: date) -> dict[str, Entry]:
+    """First pass over a file with an ``entry`` column: each entry's value, rows and date, so
+    that the MPF bounds apply to the entry as a whole. Rows that cannot be read are left out
+    (they fail again, with their message, when priced)."""
+    reader = _RowReader(table, default_date)
+    entries: dict[str, Entry] = {}
+    for _number, _line, cells in table.rows:
+        try:
+            shipment, on, key = reader.read(cells)
+        except TariffError:
+            continue
+        if key is None:
+            continue
+        entry = entries.setdefault(key, Entry(on))
+        if on == entry.entry_date:
+            entry.value += round_cent(shipment.to_usd(shipment.value))
+            entry.rows += 1
+    return entries
+
+
 def price_table(
     schedule: Schedule,
     table: InputTable,
@@ -273,36 +328,29 @@ def price_table(
     fmt: str = "csv",
     default_date: date,
     scenario: str | None = None,
+    entries: dict[str, Entry] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> BatchSummary:
-    """Price every row of ``table`` and write one output row per input row, in order."""
+    """Price every row of ``table`` and write one output row per input row, in order.
+
+    ``entries`` (from :func:`scan_entries`) groups rows by their ``entry`` column: the MPF is
+    then computed on the entry and shared among its rows in proportion to their values.
+    """
     if fmt not in OUTPUT_FORMATS:
         raise InputError(f"--format: expected one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")
     schedule.scenario(scenario)  # an unknown scenario fails before any row is written
     header = table.header
-    index = {name.lower(): i for i, name in enumerate(header)}
-    names = {key: header[index[key]] for key in INPUT_FIELDS if key in index}
+    reader = _RowReader(table, default_date)
     writer = _Writer(out, fmt, header + result_columns(header))
     summary = BatchSummary()
-    for number, line, cells in table.rows:
+    for number, line, raw_cells in table.rows:
         summary.rows += 1
+        cells = reader.clean(raw_cells)
         try:
-            undecoded = next((i for i, c in enumerate(cells) if _UNDECODED.search(c)), None)
-            if undecoded is not None:
-                cells = [_UNDECODED.sub("\ufffd", c) for c in cells]
-                column = header[undecoded] if undecoded < len(header) else f"cell {undecoded + 1}"
-                raise InputError(f"{column}: {_read_problem(table.encoding)}")
-            if len(cells) > len(header):
-                extra = ", ".join(repr(c) for c in cells[len(header) :])
-                raise InputError(
-                    f"row has {len(cells)} cells but the header has {len(header)} columns "
-                    f"(cells beyond the header: {extra})"
-                )
-            fields = {key: cells[i] if i < len(cells) else None for key, i in index.items()}
-            shipment = shipment_from_fields(fields, names)
-            date_text = fields.get("date")
-            on = parse_date(date_text, names["date"]) if date_text else default_date
+            shipment, on, key = reader.read(raw_cells)
             quote = price_shipment(schedule, shipment, on, scenario)
+            if key is not None and entries is not None and key in entries:
+                quote = _with_entry_fees(schedule, quote, entries[key], reader.names)
         except TariffError as exc:
             summary.failed += 1
             if len(summary.first_errors) < 5:
@@ -322,6 +370,10 @@ def price_table(
                 STATUS_OK,
                 None,
                 format_money(quote.ieepa_duty),
+                money_or_none(quote.mpf),
+                money_or_none(quote.hmf),
+                money_or_none(quote.total_fees),
+                money_or_none(quote.landed_cost),
                 " | ".join(quote.warnings) or None,
             ]
         # The input cells as they were (a short row padded, a long row's surplus in the error).
@@ -331,3 +383,25 @@ def price_table(
             progress(number)
     writer.close()
     return summary
+
+
+def _with_entry_fees(
+    schedule: Schedule, quote: Quote, entry: Entry, names: dict[str, str]
+) -> Quote:
+    """The quote with its share of its entry's MPF in place of an MPF of its own."""
+    if quote.entry_date != entry.entry_date:
+        raise InputError(
+            f"{names.get('date', 'date')}: this row's entry is dated {entry.entry_date} on an "
+            f"earlier row; the rows of one entry share one entry date"
+        )
+    if schedule.fees is None:
+        return quote
+    if entry.shares is None:
+        mpf = merchandise_processing_fee(schedule.fees.mpf, entry.value, entry.entry_date)
+        if mpf.amount is None:
+            return quote  # unknown for the entry as for the row; the quote already says so
+        entry.shares = EntryShares(mpf.amount, entry.value, entry.rows)
+    share = entry.shares.share(quote.customs_value)
+    note = f"MPF: {format_money(share)} of the entry's {format_money(entry.shares.total)}"
+    notes = (note, *(n for n in quote.fee_notes if not n.startswith("MPF:")))
+    return replace(quote, mpf=share, fee_notes=notes)

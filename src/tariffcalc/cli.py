@@ -24,11 +24,13 @@ from .batch import (
     OUTPUT_FORMATS,
     BatchSummary,
     CategoryTotals,
+    Entry,
     InputTable,
     atomic_output,
     open_input,
     parse_date,
     price_table,
+    scan_entries,
 )
 from .engine import Quote, price_shipment
 from .errors import InputError, ScheduleError, TariffError, UnknownRateError
@@ -226,6 +228,10 @@ def quote(
         bool,
         typer.Option("--civil-aircraft", help="An article of civil aircraft (9903.96.02)."),
     ] = False,
+    mode: Annotated[
+        str | None,
+        typer.Option("--mode", help="Transport: ocean, air or land (HMF on ocean cargo)."),
+    ] = None,
     scenario: ScenarioName = None,
     schedule_path: SchedulePath = None,
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
@@ -246,6 +252,7 @@ def quote(
         "not_auto_part": "true" if not_auto_part else None,
         "annex_ii": "true" if annex_ii else None,
         "civil_aircraft": "true" if civil_aircraft else None,
+        "mode": mode,
     }
     names = {key: "--" + key.replace("_", "-") for key in fields}
     shipment = shipment_from_fields(fields, names)
@@ -305,6 +312,11 @@ def _render_quote(result: Quote) -> None:
     out.print(f"Additional (2025 law):  {_amount(result.additional_duty)}   <- exposure")
     out.print(f"Total duty:             {_amount(result.total_duty)}   effective rate {rate}")
     out.print(f"On hold (would add):    {_amount(result.on_hold_duty)}")
+    if result.ieepa_duty:
+        out.print(f"Collected under IEEPA:  {_amount(result.ieepa_duty)}   (refundable)")
+    fees = f"MPF {_amount(result.mpf)}, HMF {_amount(result.hmf)}"
+    out.print(f"Fees:                   {_amount(result.total_fees)}   ({fees})")
+    out.print(f"Landed cost:            {_amount(result.landed_cost)}")
 
 
 # ---------------------------------------------------------------------------------- batch
@@ -340,16 +352,20 @@ def batch(
     schedule = _schedule(schedule_path)
     schedule.scenario(scenario)
     err = _err()
+    entries = None
+    with open_input(input_file, encoding) as table:
+        if "entry" in (name.lower() for name in table.header):
+            entries = scan_entries(table, on)
     with open_input(input_file, encoding) as table:
         progress_console = err if err.is_terminal else None
         if output is None:
             summary = _price_with_progress(
-                schedule, table, sys.stdout, fmt, on, scenario, progress_console
+                schedule, table, sys.stdout, fmt, on, scenario, entries, progress_console
             )
         else:
             with atomic_output(output) as stream:
                 summary = _price_with_progress(
-                    schedule, table, stream, fmt, on, scenario, progress_console
+                    schedule, table, stream, fmt, on, scenario, entries, progress_console
                 )
     report = err if output is None else _out()
     _render_summary(report, summary)
@@ -366,10 +382,13 @@ def _price_with_progress(
     fmt: str,
     on: date,
     scenario: str | None,
+    entries: dict[str, Entry] | None,
     console: Console | None,
 ) -> BatchSummary:
     if console is None:
-        return price_table(schedule, table, stream, fmt=fmt, default_date=on, scenario=scenario)
+        return price_table(
+            schedule, table, stream, fmt=fmt, default_date=on, scenario=scenario, entries=entries
+        )
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -386,7 +405,14 @@ def _price_with_progress(
                 progress.update(task, completed=number)
 
         return price_table(
-            schedule, table, stream, fmt=fmt, default_date=on, scenario=scenario, progress=advance
+            schedule,
+            table,
+            stream,
+            fmt=fmt,
+            default_date=on,
+            scenario=scenario,
+            entries=entries,
+            progress=advance,
         )
 
 
@@ -404,6 +430,7 @@ def _render_summary(console: Console, summary: BatchSummary) -> None:
         "on hold",
         "IEEPA",
         "eff. rate",
+        "fees",
     ):
         table.add_column(column, justify="left" if column == "category" else "right")
 
@@ -412,6 +439,9 @@ def _render_summary(console: Console, summary: BatchSummary) -> None:
         if totals.base_unknown_rows:
             base += f" (+? on {totals.base_unknown_rows})"
         rate = totals.effective_rate
+        fees = _amount(totals.total_fees)
+        if totals.fees_unknown_rows:
+            fees += f" (+? on {totals.fees_unknown_rows})"
         table.add_row(
             name,
             f"{totals.rows:,}",
@@ -421,6 +451,7 @@ def _render_summary(console: Console, summary: BatchSummary) -> None:
             _amount(totals.on_hold_duty),
             _amount(totals.ieepa_duty),
             _percent(rate),
+            fees,
         )
 
     for category in sorted(summary.by_category):
@@ -475,8 +506,8 @@ def rates(
             table.add_row(
                 text["measure"],
                 text["category"],
-                format_percent(row.rate),
-                format_percent(row.in_force),
+                _percent(row.rate),
+                _percent(row.in_force),
                 *(text[c] for c in ("status", "basis", "from", "to", "heading", "authority")),
             )
         out = _out()

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from .errors import InputError, ScheduleError, UnknownRateError
+from .fees import harbor_maintenance_fee, merchandise_processing_fee
 from .hts import format_hts
 from .money import ZERO, ZERO_MONEY, format_percent, round_cent
 from .schedule import CATEGORIES, Measure, ProvisionEntry, RatePeriod, Scenario, Schedule
@@ -64,6 +65,24 @@ class Quote:
     effective_rate: Decimal | None
     scenario: str | None
     warnings: tuple[str, ...] = field(default=())
+    # Fees of the entry (the shipment as an entry of its own) and the landed cost.
+    mpf: Decimal | None = None
+    hmf: Decimal | None = None
+    fee_notes: tuple[str, ...] = ()
+
+    @property
+    def total_fees(self) -> Decimal | None:
+        """MPF + HMF; an HMF not known for want of a transport mode is left out (with a warning)."""
+        if self.mpf is None:
+            return None
+        return self.mpf + (self.hmf or ZERO_MONEY)
+
+    @property
+    def landed_cost(self) -> Decimal | None:
+        """Customs value + duties + fees; unknown while any of them is."""
+        if self.total_duty is None or self.total_fees is None:
+            return None
+        return self.customs_value + self.total_duty + self.total_fees
 
 
 @dataclass(slots=True)
@@ -301,6 +320,17 @@ def price_shipment(
         if specific and gap.covers(on) and on_goods and in_category:
             warnings.append(f"not modelled ({gap.topic}): {gap.note}")
 
+    mpf = hmf = None
+    fee_notes: list[str] = []
+    if schedule.fees is not None:
+        mpf_fee = merchandise_processing_fee(schedule.fees.mpf, customs_value, on)
+        hmf_fee = harbor_maintenance_fee(schedule.fees.hmf, customs_value, shipment.mode)
+        mpf, hmf = mpf_fee.amount, hmf_fee.amount
+        fee_notes = [f"MPF: {mpf_fee.note}", f"HMF: {hmf_fee.note}"]
+        for fee in (mpf_fee, hmf_fee):
+            if fee.amount is None:
+                warnings.append(fee.note)
+
     additional = sum((line.amount for line in lines if line.program != MFN_MEASURE), ZERO_MONEY)
     base = lines[0].amount if mfn_rate is not None else None
     total = None if base is None else base + additional
@@ -325,6 +355,9 @@ def price_shipment(
         effective_rate=effective,
         scenario=scenario,
         warnings=tuple(warnings),
+        mpf=mpf,
+        hmf=hmf,
+        fee_notes=tuple(fee_notes),
     )
 
 

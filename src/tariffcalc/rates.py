@@ -69,7 +69,7 @@ def _basis_label(period: RatePeriod) -> str:
 
 
 def _row(
-    measure: Measure, period: RatePeriod, status: str, in_force: Decimal, heading: str
+    measure: Measure, period: RatePeriod, status: str, in_force: Decimal | None, heading: str
 ) -> RateRow:
     return RateRow(
         measure=measure.id,

@@ -65,5 +65,9 @@ def quote_to_dict(quote: Quote) -> dict[str, Any]:
         "on_hold_duty": format_money(quote.on_hold_duty),
         "ieepa_duty": format_money(quote.ieepa_duty),
         "effective_rate": rate_or_none(quote.effective_rate),
+        "fees": {"mpf": money_or_none(quote.mpf), "hmf": money_or_none(quote.hmf)},
+        "fee_notes": list(quote.fee_notes),
+        "total_fees": money_or_none(quote.total_fees),
+        "landed_cost": money_or_none(quote.landed_cost),
         "warnings": list(quote.warnings),
     }

@@ -283,6 +283,42 @@ class Gap(_Dated):
     provisions: tuple[Provision, ...] = ()
 
 
+Mode = Literal["ocean", "air", "land"]
+MODES: tuple[str, ...] = ("ocean", "air", "land")
+Money = Annotated[Decimal, Field(ge=0)]
+
+
+class FeeBounds(_Dated):
+    """Minimum and maximum of a fee per entry, for entries from ``from`` through ``to``."""
+
+    minimum: Money
+    maximum: Money
+
+    @model_validator(mode="after")
+    def _ordered_bounds(self) -> FeeBounds:
+        if self.maximum < self.minimum:
+            raise ValueError(f"maximum {self.maximum} is below minimum {self.minimum}")
+        return self
+
+
+class Fee(_Model):
+    title: Text
+    authority: Text
+    rate: Rate
+    # Transport modes the fee applies to (empty: every mode).
+    modes: tuple[Mode, ...] = ()
+    # Per-entry bounds by date; a fee with bounds is unknown on a date no bounds cover.
+    bounds: tuple[FeeBounds, ...] = ()
+
+    def bounds_on(self, on: date) -> FeeBounds | None:
+        return next((b for b in self.bounds if b.covers(on)), None)
+
+
+class Fees(_Model):
+    mpf: Fee
+    hmf: Fee
+
+
 class Schedule(_Model):
     title: Text
     country: Text
@@ -293,6 +329,7 @@ class Schedule(_Model):
     mfn: tuple[MFNRate, ...] = ()
     scenarios: dict[Identifier, Scenario] = Field(default_factory=dict)
     gaps: tuple[Gap, ...] = ()
+    fees: Fees | None = None
 
     _list_index: dict[str, ProvisionIndex[ProvisionEntry]] = PrivateAttr(default_factory=dict)
     _mfn_index: ProvisionIndex[MFNRate] = PrivateAttr()

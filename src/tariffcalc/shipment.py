@@ -10,7 +10,7 @@ from decimal import Decimal
 from .errors import InputError
 from .hts import normalize_hts
 from .money import ONE, ZERO, parse_amount, parse_positive_amount, parse_rate
-from .schedule import CATEGORIES
+from .schedule import CATEGORIES, MODES
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 CONTENT_FIELDS = ("metal_content", "steel_content", "aluminum_content", "us_content")
@@ -41,6 +41,7 @@ class Shipment:
     # For goods on both the steel and the aluminum derivative lists, each metal's own content.
     steel_content: Decimal | None = None
     aluminum_content: Decimal | None = None
+    mode: str | None = None  # transport: ocean, air or land (the HMF is charged on ocean cargo)
 
     def __post_init__(self) -> None:
         if (self.hts is None) == (self.category is None):
@@ -61,6 +62,8 @@ class Shipment:
             )
         elif self.fx_rate <= ZERO:
             raise InputError(f"fx_rate: must be greater than 0, got {self.fx_rate}")
+        if self.mode is not None and self.mode not in MODES:
+            raise InputError(f"mode: expected one of {', '.join(MODES)}, got {self.mode!r}")
         for name in CONTENT_FIELDS:
             content = getattr(self, name)
             if content is not None and content > self.value:
@@ -162,8 +165,11 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
         flag_text = text(key)
         flags[key] = parse_flag(flag_text, label(key)) if flag_text is not None else False
 
+    mode_text = text("mode")
+    mode = mode_text.strip().lower() if mode_text else None
     try:
         return Shipment(
+            mode=mode,
             value=value,
             hts=hts,
             category=category,
@@ -171,8 +177,12 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
             fx_rate=fx_rate,
             mfn_rate=mfn_rate,
             not_auto_part=not_auto_part,
-            **contents,
-            **flags,
+            metal_content=contents["metal_content"],
+            steel_content=contents["steel_content"],
+            aluminum_content=contents["aluminum_content"],
+            us_content=contents["us_content"],
+            annex_ii=flags["annex_ii"],
+            civil_aircraft=flags["civil_aircraft"],
         )
     except InputError as exc:
         # Name the field the way the user wrote it.

@@ -1,0 +1,63 @@
+"""Fees of an entry: the Merchandise Processing Fee (bounded per entry) and the Harbor
+Maintenance Fee (ocean cargo only). Rates and bounds come from the schedule (reference §6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from .money import ZERO_MONEY, format_money, format_percent, round_cent
+from .schedule import Fee
+
+
+@dataclass(frozen=True, slots=True)
+class FeeAmount:
+    amount: Decimal | None  # None: not known on this date, or the transport mode not given
+    note: str
+
+
+def merchandise_processing_fee(fee: Fee, entered_value: Decimal, on: date) -> FeeAmount:
+    """The MPF of a whole entry: rate x entered value, held between the bounds of the fiscal
+    year of the entry date (the bounds apply to the entry, not to each line)."""
+    bounds = fee.bounds_on(on)
+    if bounds is None:
+        return FeeAmount(None, f"{fee.title}: the bounds for entries of {on} are not established")
+    computed = round_cent(entered_value * fee.rate)
+    amount = min(max(computed, bounds.minimum), bounds.maximum)
+    note = f"{format_percent(fee.rate)} of {format_money(entered_value)}"
+    if computed < bounds.minimum:
+        note += f" = {format_money(computed)}, raised to the entry minimum"
+    elif computed > bounds.maximum:
+        note += f" = {format_money(computed)}, lowered to the entry maximum"
+    return FeeAmount(round_cent(amount), note)
+
+
+def harbor_maintenance_fee(fee: Fee, value: Decimal, mode: str | None) -> FeeAmount:
+    if mode is None:
+        return FeeAmount(
+            None,
+            f"{fee.title} not included: the transport mode is not given (--mode / column mode; "
+            "it is charged on ocean cargo only)",
+        )
+    if fee.modes and mode not in fee.modes:
+        return FeeAmount(ZERO_MONEY, f"not charged on {mode} cargo")
+    return FeeAmount(round_cent(value * fee.rate), f"{format_percent(fee.rate)} of {value}")
+
+
+class EntryShares:
+    """Hands out an entry's fee line by line, in proportion to each line's value, to the cent;
+    the entry's last line takes the rounding remainder so that the shares add up exactly."""
+
+    def __init__(self, total: Decimal, entry_value: Decimal, lines: int) -> None:
+        self.total, self.entry_value, self.left = total, entry_value, lines
+        self.handed_out = ZERO_MONEY
+
+    def share(self, value: Decimal) -> Decimal:
+        self.left -= 1
+        if self.left <= 0 or not self.entry_value:
+            share = self.total - self.handed_out if self.left <= 0 else ZERO_MONEY
+        else:
+            share = round_cent(self.total * value / self.entry_value)
+        self.handed_out += share
+        return share
