@@ -233,6 +233,9 @@ def test_one_metal_content_cannot_serve_two_metals(schedule):
 def test_gaps_warn_where_they_apply(schedule):
     transit = _run(schedule, dict(hts=TOOL, value=D(100)), "2025-08-07")
     assert any("in-transit" in w for w in transit.warnings)
+    # The in-transit rule concerns the reciprocal duty only; a car does not pay it.
+    car_transit = _run(schedule, dict(hts=CAR, value=D(100)), "2025-09-01")
+    assert not any("in-transit" in w for w in car_transit.warnings)
     bus = _run(schedule, dict(hts="8702103100", value=D(100), mfn_rate=D("0.02")), "2025-11-01")
     assert any("trucks and buses" in w for w in bus.warnings)
     car = _run(schedule, dict(hts=CAR, value=D(100)), "2025-11-01")

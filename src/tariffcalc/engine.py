@@ -309,15 +309,9 @@ def price_shipment(
             )
         )
 
-    # Gaps tied to a category or a date range concern this quote; the others are general
-    # limits of the schedule, listed by `tariffcalc rates` rather than on every quote.
+    charged = {line.measure for line in lines}
     for gap in schedule.gaps:
-        specific = bool(gap.categories or gap.provisions) or gap.start or gap.end
-        on_goods = not gap.provisions or (
-            shipment.hts is not None and any(shipment.hts.startswith(p) for p in gap.provisions)
-        )
-        in_category = not gap.categories or category in gap.categories
-        if specific and gap.covers(on) and on_goods and in_category:
+        if gap.concerns(on, shipment.hts, category, charged):
             warnings.append(f"not modelled ({gap.topic}): {gap.note}")
 
     mpf = hmf = None

@@ -281,6 +281,23 @@ class Gap(_Dated):
     note: Text
     categories: tuple[Category, ...] = ()
     provisions: tuple[Provision, ...] = ()
+    # Warn only when one of these measures is charged on the goods.
+    measures: tuple[Identifier, ...] = ()
+
+    @property
+    def is_general(self) -> bool:
+        """A limit of the whole schedule (listed by `rates`), not tied to some quotes."""
+        return not (self.categories or self.provisions or self.measures or self.start or self.end)
+
+    def concerns(self, on: date, hts: str | None, category: str, charged: set[str]) -> bool:
+        """Whether a quote of these goods on this date should carry this gap as a warning."""
+        if self.is_general or not self.covers(on):
+            return False
+        if self.categories and category not in self.categories:
+            return False
+        if self.provisions and not (hts and any(hts.startswith(p) for p in self.provisions)):
+            return False
+        return not self.measures or bool(charged.intersection(self.measures))
 
 
 Mode = Literal["ocean", "air", "land"]
@@ -374,6 +391,9 @@ class Schedule(_Model):
                 known_measure(name, f"stacking rule {number}")
             for name in rule.displaces:
                 known_measure(name, f"stacking rule {number}")
+        for gap in self.gaps:
+            for name in gap.measures:
+                known_measure(name, f"gap {gap.topic!r}")
         for scenario_id, scenario in self.scenarios.items():
             if scenario.lift_holds != "all":
                 for name in scenario.lift_holds:
