@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import IntEnum
 from pathlib import Path
@@ -34,11 +34,13 @@ from .batch import (
 )
 from .engine import Quote, price_shipment
 from .errors import InputError, ScheduleError, TariffError, UnknownRateError
+from .hts import format_hts
 from .money import format_percent
 from .rates import RATE_COLUMNS, rate_table
-from .report import quote_to_dict
+from .report import money_or_none, quote_to_dict, rate_or_none
 from .schedule import SCHEDULE_ENV, Schedule, default_schedule_path, load_schedule
-from .shipment import shipment_from_fields
+from .shipment import Shipment, shipment_from_fields
+from .timeline import change_dates, duty_timeline, step_chart
 
 
 class ExitCode(IntEnum):
@@ -157,6 +159,99 @@ EntryDate = Annotated[
 ]
 
 
+# Options that describe the goods, shared by quote and timeline.
+HtsOption = Annotated[
+    str | None, typer.Option("--hts", help="HTS number: 8703.23.01, 87032301 or 8703230100.")
+]
+CategoryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--category", help="Instead of --hts: autos, auto-parts, steel, aluminum, general."
+    ),
+]
+ValueOption = Annotated[
+    str | None, typer.Option("--value", help="Customs value, in --currency (default USD).")
+]
+CurrencyOption = Annotated[str | None, typer.Option("--currency", help="ISO code, e.g. JPY.")]
+FxRateOption = Annotated[
+    str | None, typer.Option("--fx-rate", help="US dollars per unit of --currency.")
+]
+MfnRateOption = Annotated[
+    str | None,
+    typer.Option("--mfn-rate", help="The goods' MFN rate, 2.5% or 0.025 (overrides the table)."),
+]
+MetalContentOption = Annotated[
+    str | None,
+    typer.Option("--metal-content", help="Value of the steel/aluminum content (derivatives)."),
+]
+SteelContentOption = Annotated[
+    str | None,
+    typer.Option("--steel-content", help="Value of the steel content (on both metal lists)."),
+]
+AluminumContentOption = Annotated[
+    str | None,
+    typer.Option("--aluminum-content", help="Value of the aluminum content (both lists)."),
+]
+UsContentOption = Annotated[
+    str | None, typer.Option("--us-content", help="Value of the US-originating content.")
+]
+NotAutoPartOption = Annotated[
+    bool,
+    typer.Option(
+        "--not-auto-part", help="Not a part of a passenger vehicle or light truck (33(h)(ii))."
+    ),
+]
+AnnexIiOption = Annotated[
+    bool, typer.Option("--annex-ii", help="An Annex II good, exempt from the reciprocal duty.")
+]
+CivilAircraftOption = Annotated[
+    bool,
+    typer.Option("--civil-aircraft", help="An article of civil aircraft (9903.96.02)."),
+]
+ModeOption = Annotated[
+    str | None,
+    typer.Option("--mode", help="Transport: ocean, air or land (HMF on ocean cargo)."),
+]
+
+
+def _goods(
+    hts: str | None,
+    category: str | None,
+    value: str | None,
+    currency: str | None,
+    fx_rate: str | None,
+    mfn_rate: str | None,
+    metal_content: str | None,
+    steel_content: str | None,
+    aluminum_content: str | None,
+    us_content: str | None,
+    not_auto_part: bool,
+    annex_ii: bool,
+    civil_aircraft: bool,
+    mode: str | None,
+) -> Shipment:
+    """The shipment the goods options describe; errors name the option."""
+    fields = {
+        "hts": hts,
+        "category": category,
+        "value": value,
+        "currency": currency,
+        "fx_rate": fx_rate,
+        "mfn_rate": mfn_rate,
+        "metal_content": metal_content,
+        "steel_content": steel_content,
+        "aluminum_content": aluminum_content,
+        "us_content": us_content,
+        "not_auto_part": "true" if not_auto_part else None,
+        "annex_ii": "true" if annex_ii else None,
+        "civil_aircraft": "true" if civil_aircraft else None,
+        "mode": mode,
+    }
+    names = {key: "--" + key.replace("_", "-") for key in fields}
+    shipment = shipment_from_fields(fields, names)
+    return shipment
+
+
 def _entry_date(text: str | None, option: str = "--date") -> date:
     return date.today() if text is None else parse_date(text, option)
 
@@ -177,85 +272,43 @@ def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
 @app.command()
 @guarded
 def quote(
-    hts: Annotated[
-        str | None, typer.Option("--hts", help="HTS number: 8703.23.01, 87032301 or 8703230100.")
-    ] = None,
-    category: Annotated[
-        str | None,
-        typer.Option(
-            "--category", help="Instead of --hts: autos, auto-parts, steel, aluminum, general."
-        ),
-    ] = None,
-    value: Annotated[
-        str | None, typer.Option("--value", help="Customs value, in --currency (default USD).")
-    ] = None,
+    hts: HtsOption = None,
+    category: CategoryOption = None,
+    value: ValueOption = None,
     entry_date: EntryDate = None,
-    currency: Annotated[str | None, typer.Option("--currency", help="ISO code, e.g. JPY.")] = None,
-    fx_rate: Annotated[
-        str | None, typer.Option("--fx-rate", help="US dollars per unit of --currency.")
-    ] = None,
-    mfn_rate: Annotated[
-        str | None,
-        typer.Option(
-            "--mfn-rate", help="The goods' MFN rate, 2.5% or 0.025 (overrides the table)."
-        ),
-    ] = None,
-    metal_content: Annotated[
-        str | None,
-        typer.Option("--metal-content", help="Value of the steel/aluminum content (derivatives)."),
-    ] = None,
-    steel_content: Annotated[
-        str | None,
-        typer.Option("--steel-content", help="Value of the steel content (on both metal lists)."),
-    ] = None,
-    aluminum_content: Annotated[
-        str | None,
-        typer.Option("--aluminum-content", help="Value of the aluminum content (both lists)."),
-    ] = None,
-    us_content: Annotated[
-        str | None, typer.Option("--us-content", help="Value of the US-originating content.")
-    ] = None,
-    not_auto_part: Annotated[
-        bool,
-        typer.Option(
-            "--not-auto-part", help="Not a part of a passenger vehicle or light truck (33(h)(ii))."
-        ),
-    ] = False,
-    annex_ii: Annotated[
-        bool, typer.Option("--annex-ii", help="An Annex II good, exempt from the reciprocal duty.")
-    ] = False,
-    civil_aircraft: Annotated[
-        bool,
-        typer.Option("--civil-aircraft", help="An article of civil aircraft (9903.96.02)."),
-    ] = False,
-    mode: Annotated[
-        str | None,
-        typer.Option("--mode", help="Transport: ocean, air or land (HMF on ocean cargo)."),
-    ] = None,
+    currency: CurrencyOption = None,
+    fx_rate: FxRateOption = None,
+    mfn_rate: MfnRateOption = None,
+    metal_content: MetalContentOption = None,
+    steel_content: SteelContentOption = None,
+    aluminum_content: AluminumContentOption = None,
+    us_content: UsContentOption = None,
+    not_auto_part: NotAutoPartOption = False,
+    annex_ii: AnnexIiOption = False,
+    civil_aircraft: CivilAircraftOption = False,
+    mode: ModeOption = None,
     scenario: ScenarioName = None,
     schedule_path: SchedulePath = None,
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Price one shipment: every duty line, what was excluded and why, totals and exposure."""
     fmt = _choice(output_format, ("table", "json"), "--format")
-    fields = {
-        "hts": hts,
-        "category": category,
-        "value": value,
-        "currency": currency,
-        "fx_rate": fx_rate,
-        "mfn_rate": mfn_rate,
-        "metal_content": metal_content,
-        "steel_content": steel_content,
-        "aluminum_content": aluminum_content,
-        "us_content": us_content,
-        "not_auto_part": "true" if not_auto_part else None,
-        "annex_ii": "true" if annex_ii else None,
-        "civil_aircraft": "true" if civil_aircraft else None,
-        "mode": mode,
-    }
-    names = {key: "--" + key.replace("_", "-") for key in fields}
-    shipment = shipment_from_fields(fields, names)
+    shipment = _goods(
+        hts,
+        category,
+        value,
+        currency,
+        fx_rate,
+        mfn_rate,
+        metal_content,
+        steel_content,
+        aluminum_content,
+        us_content,
+        not_auto_part,
+        annex_ii,
+        civil_aircraft,
+        mode,
+    )
     on = _entry_date(entry_date)
     schedule = _schedule(schedule_path)
     result = price_shipment(schedule, shipment, on, scenario)
@@ -522,6 +575,104 @@ def rates(
             markup=False,
             soft_wrap=True,
         )
+
+
+# ---------------------------------------------------------------------------------- timeline
+
+
+@app.command()
+@guarded
+def timeline(
+    hts: HtsOption = None,
+    category: CategoryOption = None,
+    value: Annotated[
+        str, typer.Option("--value", help="Customs value in USD for the amounts shown.")
+    ] = "10000",
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="First entry date (default: the day before the first rule)."),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--to", help="Last entry date (default: the schedule's reviewed-through)."),
+    ] = None,
+    mfn_rate: MfnRateOption = None,
+    metal_content: MetalContentOption = None,
+    steel_content: SteelContentOption = None,
+    aluminum_content: AluminumContentOption = None,
+    us_content: UsContentOption = None,
+    not_auto_part: NotAutoPartOption = False,
+    annex_ii: AnnexIiOption = False,
+    civil_aircraft: CivilAircraftOption = False,
+    scenario: ScenarioName = None,
+    schedule_path: SchedulePath = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+) -> None:
+    """Every entry date on which the duty on a good changed, with the measures behind it."""
+    fmt = _choice(output_format, ("table", "json", "csv"), "--format")
+    shipment = _goods(
+        hts,
+        category,
+        value,
+        None,
+        None,
+        mfn_rate,
+        metal_content,
+        steel_content,
+        aluminum_content,
+        us_content,
+        not_auto_part,
+        annex_ii,
+        civil_aircraft,
+        None,
+    )
+    schedule = _schedule(schedule_path)
+    first = min(change_dates(schedule)) - timedelta(days=1)
+    on_from = parse_date(start, "--from") if start else first
+    on_to = parse_date(end, "--to") if end else schedule.reviewed_through
+    steps = duty_timeline(schedule, shipment, on_from, on_to, scenario)
+    rows = [
+        {
+            "from": step.start.isoformat(),
+            "to": step.end.isoformat(),
+            "total_rate": rate_or_none(step.total_rate),
+            "total_duty": money_or_none(step.quote.total_duty) if step.quote else None,
+            "additional_duty": money_or_none(step.quote.additional_duty) if step.quote else None,
+            "on_hold_duty": money_or_none(step.quote.on_hold_duty) if step.quote else None,
+            "measures": step.measures,
+            "problem": step.problem,
+        }
+        for step in steps
+    ]
+    if fmt == "json":
+        print(json.dumps(rows, indent=2))
+        return
+    if fmt == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    goods = shipment.hts and format_hts(shipment.hts) or f"category {shipment.category}"
+    table = Table(
+        title=f"Duty on {goods}, customs value USD {shipment.value:,}", title_justify="left"
+    )
+    for column in ("from", "to", "total rate", "total duty", "measures"):
+        table.add_column(column, justify="right" if column.startswith("total") else "left")
+    for step, row in zip(steps, rows, strict=True):
+        table.add_row(
+            row["from"],
+            row["to"],
+            _percent(step.total_rate),
+            _amount(step.quote.total_duty) if step.quote else "-",
+            step.measures or (step.problem or ""),
+        )
+    out = _out()
+    out.print(table)
+    out.print()
+    for line in step_chart(steps):
+        out.print(line, markup=False, highlight=False)
 
 
 # ---------------------------------------------------------------------------------- validate
