@@ -10,6 +10,13 @@ REPO = Path(__file__).resolve().parents[1]
 SCHEDULE_FILE = REPO / "tariffs.yaml"
 
 
+@pytest.fixture(autouse=True)
+def no_user_mfn_table(tmp_path_factory, monkeypatch):
+    """Tests never read an MFN table the developer imported into their own data folder."""
+    empty = tmp_path_factory.mktemp("mfn") / "mfn-table.json"
+    monkeypatch.setenv("TARIFFCALC_MFN_TABLE", str(empty))
+
+
 @pytest.fixture(scope="session")
 def schedule() -> Schedule:
     return load_schedule(SCHEDULE_FILE)

@@ -28,7 +28,7 @@ from .shipment import Shipment, shipment_from_fields
 INPUT_FIELDS = (
     "id", "entry", "hts", "category", "value", "date", "currency", "fx_rate", "mfn_rate",
     "metal_content", "steel_content", "aluminum_content", "us_content", "auto_part",
-    "annex_ii", "civil_aircraft", "mode",
+    "annex_ii", "civil_aircraft", "mode", "quantity",
 )  # fmt: skip
 RESULT_FIELDS = (
     "category", "base_duty", "additional_duty", "total_duty", "on_hold_duty",

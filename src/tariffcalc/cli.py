@@ -35,6 +35,13 @@ from .batch import (
 from .engine import Quote, price_shipment
 from .errors import InputError, ScheduleError, TariffError, UnknownRateError
 from .hts import format_hts
+from .hts_import import (
+    MFN_TABLE_ENV,
+    default_table_path,
+    load_table,
+    read_usitc_file,
+    save_table,
+)
 from .money import format_percent
 from .rates import RATE_COLUMNS, rate_table
 from .report import money_or_none, quote_to_dict, rate_or_none
@@ -208,6 +215,10 @@ CivilAircraftOption = Annotated[
     bool,
     typer.Option("--civil-aircraft", help="An article of civil aircraft (9903.96.02)."),
 ]
+QuantityOption = Annotated[
+    str | None,
+    typer.Option("--quantity", help="Quantity in the HTS unit (for a specific MFN rate)."),
+]
 ModeOption = Annotated[
     str | None,
     typer.Option("--mode", help="Transport: ocean, air or land (HMF on ocean cargo)."),
@@ -229,6 +240,7 @@ def _goods(
     annex_ii: bool,
     civil_aircraft: bool,
     mode: str | None,
+    quantity: str | None = None,
 ) -> Shipment:
     """The shipment the goods options describe; errors name the option."""
     fields = {
@@ -246,6 +258,7 @@ def _goods(
         "annex_ii": "true" if annex_ii else None,
         "civil_aircraft": "true" if civil_aircraft else None,
         "mode": mode,
+        "quantity": quantity,
     }
     names = {key: "--" + key.replace("_", "-") for key in fields}
     shipment = shipment_from_fields(fields, names)
@@ -257,7 +270,12 @@ def _entry_date(text: str | None, option: str = "--date") -> date:
 
 
 def _schedule(path: Path | None) -> Schedule:
-    return load_schedule(path)
+    """The schedule, with the MFN rates of an imported HTS revision if there is one."""
+    schedule = load_schedule(path)
+    table = default_table_path()
+    if table.is_file():
+        schedule = schedule.with_mfn(load_table(table))
+    return schedule
 
 
 def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
@@ -287,6 +305,7 @@ def quote(
     annex_ii: AnnexIiOption = False,
     civil_aircraft: CivilAircraftOption = False,
     mode: ModeOption = None,
+    quantity: QuantityOption = None,
     scenario: ScenarioName = None,
     schedule_path: SchedulePath = None,
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
@@ -308,6 +327,7 @@ def quote(
         annex_ii,
         civil_aircraft,
         mode,
+        quantity,
     )
     on = _entry_date(entry_date)
     schedule = _schedule(schedule_path)
@@ -604,6 +624,7 @@ def timeline(
     not_auto_part: NotAutoPartOption = False,
     annex_ii: AnnexIiOption = False,
     civil_aircraft: CivilAircraftOption = False,
+    quantity: QuantityOption = None,
     scenario: ScenarioName = None,
     schedule_path: SchedulePath = None,
     output_format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
@@ -625,6 +646,7 @@ def timeline(
         annex_ii,
         civil_aircraft,
         None,
+        quantity,
     )
     schedule = _schedule(schedule_path)
     first = min(change_dates(schedule)) - timedelta(days=1)
@@ -673,6 +695,41 @@ def timeline(
     out.print()
     for line in step_chart(steps):
         out.print(line, markup=False, highlight=False)
+
+
+# ---------------------------------------------------------------------------------- hts
+
+hts_app = typer.Typer(help="The HTS itself: import MFN rates from the official USITC export.")
+app.add_typer(hts_app, name="hts")
+
+
+@hts_app.command("import")
+@guarded
+def hts_import(
+    source: Annotated[Path, typer.Argument(metavar="FILE", help="USITC HTS export (JSON).")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help=f"Table to write (default: ${MFN_TABLE_ENV} or the user data folder).",
+        ),
+    ] = None,
+) -> None:
+    """Read the USITC HTS JSON export into the local MFN table that quotes then use."""
+    result = read_usitc_file(source)
+    target = output or default_table_path()
+    save_table(result, target)
+    specific = sum(1 for rate in result.rates if rate.specific)
+    out = _out()
+    out.print(
+        f"{target}: {len(result.rates)} MFN rates from {result.lines} HTS lines "
+        f"({specific} with a specific part); {len(result.refused)} rates not understood",
+        markup=False,
+        soft_wrap=True,
+    )
+    for refused in result.refused[:10]:
+        _err().print(f"not imported: {refused}", markup=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------------------------- validate

@@ -14,7 +14,15 @@ from .errors import InputError, ScheduleError, UnknownRateError
 from .fees import harbor_maintenance_fee, merchandise_processing_fee
 from .hts import format_hts
 from .money import ZERO, ZERO_MONEY, format_percent, round_cent
-from .schedule import CATEGORIES, Measure, ProvisionEntry, RatePeriod, Scenario, Schedule
+from .schedule import (
+    CATEGORIES,
+    Measure,
+    ProvisionEntry,
+    RatePeriod,
+    Scenario,
+    Schedule,
+    SpecificRate,
+)
 from .shipment import Shipment
 
 MFN_MEASURE = "mfn"
@@ -183,18 +191,10 @@ def price_shipment(
     hts_label = format_hts(shipment.hts) if shipment.hts is not None else None
 
     # --- the ordinary duty (MFN)
-    mfn_rate, mfn_source = shipment.mfn_rate, "declared with the shipment"
-    if mfn_rate is None and shipment.hts is not None:
-        known = schedule.mfn_rate(shipment.hts)
-        if known is not None:
-            mfn_rate = known.rate
-            mfn_source = f"{known.source}, {known.goods} ({format_hts(known.provision)})"
-            if known.confidence != "H":
-                warnings.append(
-                    f"the MFN rate {format_percent(known.rate)} for {format_hts(known.provision)} "
-                    f"rests on a secondary source (confidence {known.confidence}); confirm it or "
-                    "give the shipment's own MFN rate"
-                )
+    mfn_line, mfn_problem = _ordinary_duty(schedule, shipment, customs_value, hts_label, warnings)
+    # The MFN rate the inclusive-of-MFN rules compare with: for a specific or compound rate, its
+    # ad valorem equivalent, the MFN duty divided by the customs value (CSMS 66242844).
+    mfn_rate = None if mfn_line is None else mfn_line.amount / customs_value
 
     # --- which measures reach the goods on this date
     charges: dict[str, _Charge] = {}
@@ -274,26 +274,10 @@ def price_shipment(
 
     # --- the duty lines
     lines: list[DutyLine] = []
-    if mfn_rate is not None:
-        lines.append(
-            DutyLine(
-                measure=MFN_MEASURE,
-                title="Ordinary customs duty (column 1 general)",
-                heading=hts_label or "-",
-                authority="HTSUS column 1 general rate",
-                rate=mfn_rate,
-                basis=customs_value,
-                amount=round_cent(customs_value * mfn_rate),
-                why=f"MFN {format_percent(mfn_rate)}: {mfn_source}",
-                program=MFN_MEASURE,
-            )
-        )
+    if mfn_line is not None:
+        lines.append(mfn_line)
     else:
-        goods = hts_label or f"category {category}"
-        warnings.append(
-            f"the MFN rate of {goods} is not known to the schedule: the base duty is unknown "
-            "(give it with --mfn-rate / mfn_rate)"
-        )
+        warnings.append(f"{mfn_problem}: the base duty is unknown")
 
     for charge in charges.values():
         lines.append(
@@ -303,9 +287,9 @@ def price_shipment(
                 customs_value,
                 shipment,
                 mfn_rate,
+                mfn_problem,
                 active_scenario,
                 on,
-                hts_label or category,
             )
         )
 
@@ -326,7 +310,7 @@ def price_shipment(
                 warnings.append(fee.note)
 
     additional = sum((line.amount for line in lines if line.program != MFN_MEASURE), ZERO_MONEY)
-    base = lines[0].amount if mfn_rate is not None else None
+    base = mfn_line.amount if mfn_line is not None else None
     total = None if base is None else base + additional
     effective = None if total is None else (total / customs_value).quantize(EFFECTIVE_RATE_PLACES)
     return Quote(
@@ -353,6 +337,60 @@ def price_shipment(
         hmf=hmf,
         fee_notes=tuple(fee_notes),
     )
+
+
+def _ordinary_duty(
+    schedule: Schedule,
+    shipment: Shipment,
+    customs_value: Decimal,
+    goods: str | None,
+    warnings: list[str],
+) -> tuple[DutyLine | None, str]:
+    """The MFN line, from the shipment's own rate or the schedule's table (including an
+    imported HTS revision); or None and why it is unknown."""
+    known = None
+    specific: tuple[SpecificRate, ...] = ()
+    if shipment.mfn_rate is not None:
+        adv, label = shipment.mfn_rate, format_percent(shipment.mfn_rate)
+        source = "declared with the shipment"
+    elif shipment.hts is not None and (known := schedule.mfn_rate(shipment.hts)) is not None:
+        adv, specific, label = known.rate, known.specific, known.label
+        source = f"{known.source}, {known.goods} ({format_hts(known.provision)})"
+        if known.confidence != "H":
+            warnings.append(
+                f"the MFN rate {label} for {format_hts(known.provision)} rests on a secondary "
+                f"source (confidence {known.confidence}); confirm it or give the shipment's own "
+                "MFN rate"
+            )
+    else:
+        what = goods or f"category {shipment.category}"
+        return None, (
+            f"the MFN rate of {what} is not known to the schedule (give it with --mfn-rate / "
+            "column mfn_rate, or import the HTS with `tariffcalc hts import`)"
+        )
+    duty = customs_value * adv
+    if specific:
+        if shipment.quantity is None:
+            units = " and ".join(part.unit for part in specific)
+            return None, (
+                f"the MFN rate of {goods} is {label}, which needs the quantity in {units} "
+                "(--quantity / column quantity) or the shipment's own --mfn-rate"
+            )
+        duty += sum((shipment.quantity * part.amount for part in specific), Decimal(0))
+        source += f"; {shipment.quantity} {specific[0].unit}"
+    amount = round_cent(duty)
+    effective = amount / customs_value
+    return DutyLine(
+        measure=MFN_MEASURE,
+        title="Ordinary customs duty (column 1 general)",
+        heading=goods or "-",
+        authority="HTSUS column 1 general rate",
+        rate=adv if not specific else effective.quantize(EFFECTIVE_RATE_PLACES),
+        basis=customs_value,
+        amount=amount,
+        why=f"MFN {label}: {source}",
+        program=MFN_MEASURE,
+    ), ""
 
 
 def _content_values(
@@ -395,9 +433,9 @@ def _duty_line(
     customs_value: Decimal,
     shipment: Shipment,
     mfn_rate: Decimal | None,
+    mfn_problem: str,
     scenario: Scenario | None,
     on: date,
-    goods: str,
 ) -> DutyLine:
     measure, period = charge.measure, charge.period
     heading = (charge.entry.heading if charge.entry else None) or period.heading or measure.heading
@@ -423,8 +461,8 @@ def _duty_line(
     if period.inclusive_of_mfn:
         if mfn_rate is None:
             raise UnknownRateError(
-                f"{measure.id} on {on} is {format_percent(rate)} inclusive of MFN, and the "
-                f"MFN rate of {goods} is not known: give it with --mfn-rate (column mfn_rate)"
+                f"{measure.id} on {on} is {format_percent(rate)} inclusive of MFN, and "
+                f"{mfn_problem}"
             )
         cap = rate
         rate = max(ZERO, cap - mfn_rate)

@@ -70,6 +70,7 @@ def _provision_entry(value: Any) -> Any:
 
 
 Rate = Annotated[Decimal, BeforeValidator(_schedule_rate), Field(ge=0, le=1)]
+Money = Annotated[Decimal, Field(ge=0)]
 Provision = Annotated[str, BeforeValidator(_provision)]
 Heading = Annotated[str, Field(pattern=r"^99\d\d\.\d\d\.\d\d$")]
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
@@ -255,12 +256,25 @@ class Displacement(_Dated):
     authority: Text
 
 
+class SpecificRate(_Model):
+    """A specific part of a rate: US dollars per unit of quantity (4.4¢/kg -> 0.044 per kg)."""
+
+    amount: Money
+    unit: Text
+
+
 class MFNRate(_Model):
     provision: Provision
-    rate: Rate
+    rate: Rate  # the ad valorem part (0 for a purely specific rate)
+    specific: tuple[SpecificRate, ...] = ()
+    text: Text | None = None  # the rate as published, e.g. "2.5% + 4.4¢/kg"
     goods: Text
     source: Text
     confidence: Literal["H", "M", "L"]
+
+    @property
+    def label(self) -> str:
+        return self.text or f"{self.rate * 100:f}".rstrip("0").rstrip(".") + "%"
 
 
 class Scenario(_Model):
@@ -302,7 +316,6 @@ class Gap(_Dated):
 
 Mode = Literal["ocean", "air", "land"]
 MODES: tuple[str, ...] = ("ocean", "air", "land")
-Money = Annotated[Decimal, Field(ge=0)]
 
 
 class FeeBounds(_Dated):
@@ -420,6 +433,15 @@ class Schedule(_Model):
     def mfn_rate(self, hts: str) -> MFNRate | None:
         """The MFN rate of the most specific provision the schedule knows for this HTS number."""
         return self._mfn_index.lookup(hts)
+
+    def with_mfn(self, rates: tuple[MFNRate, ...]) -> Schedule:
+        """This schedule with more MFN rates (e.g. an imported HTS revision); for a provision
+        given both here and in ``rates``, ``rates`` wins."""
+        given = {rate.provision for rate in rates}
+        merged = tuple(r for r in self.mfn if r.provision not in given) + rates
+        copy = self.model_copy(update={"mfn": merged})
+        copy._mfn_index = ProvisionIndex((rate.provision, rate) for rate in merged)
+        return copy
 
     def scenario(self, name: str | None) -> Scenario | None:
         if name is None:

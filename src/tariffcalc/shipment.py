@@ -42,6 +42,7 @@ class Shipment:
     steel_content: Decimal | None = None
     aluminum_content: Decimal | None = None
     mode: str | None = None  # transport: ocean, air or land (the HMF is charged on ocean cargo)
+    quantity: Decimal | None = None  # in the HTS unit, for a specific or compound MFN rate
 
     def __post_init__(self) -> None:
         if (self.hts is None) == (self.category is None):
@@ -165,11 +166,14 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
         flag_text = text(key)
         flags[key] = parse_flag(flag_text, label(key)) if flag_text is not None else False
 
+    quantity_text = text("quantity")
+    quantity = parse_positive_amount(quantity_text, label("quantity")) if quantity_text else None
     mode_text = text("mode")
     mode = mode_text.strip().lower() if mode_text else None
     try:
         return Shipment(
             mode=mode,
+            quantity=quantity,
             value=value,
             hts=hts,
             category=category,
