@@ -1,0 +1,265 @@
+"""What every command shares: the app, exit codes, error handling, consoles and options."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from ..batch import (
+    parse_date,
+)
+from ..errors import InputError, ScheduleError, TariffError, UnknownRateError
+from ..hts_import import (
+    default_table_path,
+    load_table,
+)
+from ..money import format_percent
+from ..schedule import SCHEDULE_ENV, Schedule, load_schedule
+from ..shipment import Shipment, shipment_from_fields
+
+
+class ExitCode(IntEnum):
+    """Exit codes of every command (documented in the README)."""
+
+    OK = 0
+    INTERNAL_ERROR = 1  # a bug: please report it with --debug output
+    USAGE = 2  # unknown option, missing argument (reported by the option parser)
+    BAD_INPUT = 3  # a shipment, an option value or an input file cannot be used
+    BAD_SCHEDULE = 4  # the schedule file cannot be used
+    UNKNOWN_RATE = 5  # the law needs a rate (e.g. MFN) that is neither known nor given
+    ROWS_FAILED = 6  # batch: some rows could not be priced (every row is still written)
+    INTERRUPTED = 130  # Ctrl-C
+
+
+_EXIT_FOR_ERROR: dict[type[TariffError], ExitCode] = {
+    ScheduleError: ExitCode.BAD_SCHEDULE,
+    UnknownRateError: ExitCode.UNKNOWN_RATE,
+    InputError: ExitCode.BAD_INPUT,
+}
+
+app = typer.Typer(
+    name="tariffcalc",
+    help="US duties on goods of Japan by entry date: MFN, IEEPA reciprocal, Section 232 and 122.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_state = {"debug": False}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# Tables written to a file or a pipe get room enough not to be cut.
+_PIPED_WIDTH = 160
+
+
+def _console(stderr: bool) -> Console:
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(stderr=stderr, highlight=False, width=_PIPED_WIDTH)
+    return console
+
+
+def err_console() -> Console:
+    return _console(stderr=True)
+
+
+def out_console() -> Console:
+    return _console(stderr=False)
+
+
+def percent_text(rate: Decimal | None) -> str:
+    """A rate for people, to a hundredth of a percent: 24.43%."""
+    return "?" if rate is None else format_percent(rate.quantize(Decimal("0.0001")))
+
+
+def guarded(command: F) -> F:
+    """Turn the library's errors into one line on stderr and a named exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except TariffError as exc:
+            if _state["debug"]:
+                raise
+            code = next(
+                (c for kind, c in _EXIT_FOR_ERROR.items() if isinstance(exc, kind)),
+                ExitCode.BAD_INPUT,
+            )
+            err_console().print(f"tariffcalc: error: {exc}", markup=False, soft_wrap=True)
+            raise typer.Exit(code) from None
+        except KeyboardInterrupt:
+            err_console().print("tariffcalc: interrupted", markup=False)
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except Exception as exc:
+            if _state["debug"]:
+                raise
+            err_console().print(
+                f"tariffcalc: internal error: {type(exc).__name__}: {exc} "
+                "(run again with --debug for the traceback, and please report it)",
+                markup=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(ExitCode.INTERNAL_ERROR) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def _main_options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback of an error.")
+    ] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+SchedulePath = Annotated[
+    Path | None,
+    typer.Option(
+        "--schedule",
+        help=f"Schedule file to use instead of the packaged tariffs.yaml (or set ${SCHEDULE_ENV}).",
+        show_default=False,
+    ),
+]
+ScenarioName = Annotated[
+    str | None,
+    typer.Option("--scenario", help="Named scenario of the schedule, e.g. hold-lifted."),
+]
+EntryDate = Annotated[
+    str | None,
+    typer.Option("--date", help="Entry date YYYY-MM-DD (default: today).", show_default=False),
+]
+
+
+# Options that describe the goods, shared by quote and timeline.
+HtsOption = Annotated[
+    str | None, typer.Option("--hts", help="HTS number: 8703.23.01, 87032301 or 8703230100.")
+]
+CategoryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--category", help="Instead of --hts: autos, auto-parts, steel, aluminum, general."
+    ),
+]
+ValueOption = Annotated[
+    str | None, typer.Option("--value", help="Customs value, in --currency (default USD).")
+]
+CurrencyOption = Annotated[str | None, typer.Option("--currency", help="ISO code, e.g. JPY.")]
+FxRateOption = Annotated[
+    str | None, typer.Option("--fx-rate", help="US dollars per unit of --currency.")
+]
+MfnRateOption = Annotated[
+    str | None,
+    typer.Option("--mfn-rate", help="The goods' MFN rate, 2.5% or 0.025 (overrides the table)."),
+]
+MetalContentOption = Annotated[
+    str | None,
+    typer.Option("--metal-content", help="Value of the steel/aluminum content (derivatives)."),
+]
+SteelContentOption = Annotated[
+    str | None,
+    typer.Option("--steel-content", help="Value of the steel content (on both metal lists)."),
+]
+AluminumContentOption = Annotated[
+    str | None,
+    typer.Option("--aluminum-content", help="Value of the aluminum content (both lists)."),
+]
+UsContentOption = Annotated[
+    str | None, typer.Option("--us-content", help="Value of the US-originating content.")
+]
+NotAutoPartOption = Annotated[
+    bool,
+    typer.Option(
+        "--not-auto-part", help="Not a part of a passenger vehicle or light truck (33(h)(ii))."
+    ),
+]
+AnnexIiOption = Annotated[
+    bool, typer.Option("--annex-ii", help="An Annex II good, exempt from the reciprocal duty.")
+]
+CivilAircraftOption = Annotated[
+    bool,
+    typer.Option("--civil-aircraft", help="An article of civil aircraft (9903.96.02)."),
+]
+QuantityOption = Annotated[
+    str | None,
+    typer.Option("--quantity", help="Quantity in the HTS unit (for a specific MFN rate)."),
+]
+ModeOption = Annotated[
+    str | None,
+    typer.Option("--mode", help="Transport: ocean, air or land (HMF on ocean cargo)."),
+]
+
+
+def goods_from_options(
+    hts: str | None,
+    category: str | None,
+    value: str | None,
+    currency: str | None,
+    fx_rate: str | None,
+    mfn_rate: str | None,
+    metal_content: str | None,
+    steel_content: str | None,
+    aluminum_content: str | None,
+    us_content: str | None,
+    not_auto_part: bool,
+    annex_ii: bool,
+    civil_aircraft: bool,
+    mode: str | None,
+    quantity: str | None = None,
+) -> Shipment:
+    """The shipment the goods options describe; errors name the option."""
+    fields = {
+        "hts": hts,
+        "category": category,
+        "value": value,
+        "currency": currency,
+        "fx_rate": fx_rate,
+        "mfn_rate": mfn_rate,
+        "metal_content": metal_content,
+        "steel_content": steel_content,
+        "aluminum_content": aluminum_content,
+        "us_content": us_content,
+        "not_auto_part": "true" if not_auto_part else None,
+        "annex_ii": "true" if annex_ii else None,
+        "civil_aircraft": "true" if civil_aircraft else None,
+        "mode": mode,
+        "quantity": quantity,
+    }
+    names = {key: "--" + key.replace("_", "-") for key in fields}
+    shipment = shipment_from_fields(fields, names)
+    return shipment
+
+
+def entry_date_or_today(text: str | None, option: str = "--date") -> date:
+    return date.today() if text is None else parse_date(text, option)
+
+
+def schedule_for(path: Path | None) -> Schedule:
+    """The schedule, with the MFN rates of an imported HTS revision if there is one."""
+    schedule = load_schedule(path)
+    table = default_table_path()
+    if table.is_file():
+        schedule = schedule.with_mfn(load_table(table))
+    return schedule
+
+
+def choice(value: str, allowed: tuple[str, ...], option: str) -> str:
+    if value not in allowed:
+        raise InputError(f"{option}: expected one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def amount_text(value: Any) -> str:
+    return "unknown" if value is None else f"{value:,.2f}"

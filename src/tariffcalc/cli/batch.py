@@ -1,0 +1,180 @@
+"""`tariffcalc batch`: price a CSV of shipments."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import IO, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..batch import (
+    OUTPUT_FORMATS,
+    BatchSummary,
+    CategoryTotals,
+    Entry,
+    InputTable,
+    atomic_output,
+    open_input,
+    price_table,
+    scan_entries,
+)
+from ..errors import InputError
+from ..schedule import Schedule
+from ._app import (
+    EntryDate,
+    ExitCode,
+    ScenarioName,
+    SchedulePath,
+    amount_text,
+    app,
+    choice,
+    entry_date_or_today,
+    err_console,
+    guarded,
+    out_console,
+    percent_text,
+    schedule_for,
+)
+
+
+@app.command()
+@guarded
+def batch(
+    input_file: Annotated[Path, typer.Argument(metavar="INPUT.csv", help="CSV of shipments.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write here (atomically) instead of stdout."),
+    ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option("--format", help="csv or json (default: from -o's extension, else csv)."),
+    ] = None,
+    entry_date: EntryDate = None,
+    scenario: ScenarioName = None,
+    schedule_path: SchedulePath = None,
+    encoding: Annotated[
+        str, typer.Option("--encoding", help="Text encoding of the input, e.g. cp932.")
+    ] = "utf-8-sig",
+) -> None:
+    """Price a CSV of shipments row by row; every row is written, bad rows marked."""
+    if output_format is None:
+        suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+        output_format = suffix if suffix in OUTPUT_FORMATS else "csv"
+    fmt = choice(output_format, OUTPUT_FORMATS, "--format")
+    on = entry_date_or_today(entry_date)
+    if output is not None and output.resolve() == input_file.resolve():
+        raise InputError(f"{output}: refusing to write the output over the input file")
+    schedule = schedule_for(schedule_path)
+    schedule.scenario(scenario)
+    err = err_console()
+    entries = None
+    with open_input(input_file, encoding) as table:
+        if "entry" in (name.lower() for name in table.header):
+            entries = scan_entries(table, on)
+    with open_input(input_file, encoding) as table:
+        progress_console = err if err.is_terminal else None
+        if output is None:
+            summary = _price_with_progress(
+                schedule, table, sys.stdout, fmt, on, scenario, entries, progress_console
+            )
+        else:
+            with atomic_output(output) as stream:
+                summary = _price_with_progress(
+                    schedule, table, stream, fmt, on, scenario, entries, progress_console
+                )
+    report = err if output is None else out_console()
+    _render_summary(report, summary)
+    for message in summary.first_errors:
+        err.print(f"error: {message}", markup=False, soft_wrap=True)
+    if summary.failed:
+        raise typer.Exit(ExitCode.ROWS_FAILED)
+
+
+def _price_with_progress(
+    schedule: Schedule,
+    table: InputTable,
+    stream: IO[str],
+    fmt: str,
+    on: date,
+    scenario: str | None,
+    entries: dict[str, Entry] | None,
+    console: Console | None,
+) -> BatchSummary:
+    if console is None:
+        return price_table(
+            schedule, table, stream, fmt=fmt, default_date=on, scenario=scenario, entries=entries
+        )
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.completed:,} rows priced"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("pricing")
+
+        def advance(number: int) -> None:
+            if number % 1000 == 0:
+                progress.update(task, completed=number)
+
+        return price_table(
+            schedule,
+            table,
+            stream,
+            fmt=fmt,
+            default_date=on,
+            scenario=scenario,
+            entries=entries,
+            progress=advance,
+        )
+
+
+def _render_summary(console: Console, summary: BatchSummary) -> None:
+    table = Table(
+        title=f"{summary.rows} rows: {summary.priced} priced, {summary.failed} failed",
+        title_justify="left",
+    )
+    for column in (
+        "category",
+        "rows",
+        "customs value",
+        "base duty",
+        "additional",
+        "on hold",
+        "IEEPA",
+        "eff. rate",
+        "fees",
+    ):
+        table.add_column(column, justify="left" if column == "category" else "right")
+
+    def add(name: str, totals: CategoryTotals) -> None:
+        base = amount_text(totals.base_duty)
+        if totals.base_unknown_rows:
+            base += f" (+? on {totals.base_unknown_rows})"
+        rate = totals.effective_rate
+        fees = amount_text(totals.total_fees)
+        if totals.fees_unknown_rows:
+            fees += f" (+? on {totals.fees_unknown_rows})"
+        table.add_row(
+            name,
+            f"{totals.rows:,}",
+            amount_text(totals.customs_value),
+            base,
+            amount_text(totals.additional_duty),
+            amount_text(totals.on_hold_duty),
+            amount_text(totals.ieepa_duty),
+            percent_text(rate),
+            fees,
+        )
+
+    for category in sorted(summary.by_category):
+        add(category, summary.by_category[category])
+    if len(summary.by_category) > 1:
+        add("all", summary.total())
+    console.print(table)
