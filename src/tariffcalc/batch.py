@@ -22,7 +22,7 @@ from .fees import EntryShares, merchandise_processing_fee
 from .money import ZERO, format_money, round_cent
 from .report import money_or_none, rate_or_none
 from .schedule import Schedule
-from .shipment import Shipment, shipment_from_fields
+from .shipment import Shipment, parse_date, shipment_from_fields
 
 # Columns the reader understands; any other column is carried through untouched.
 INPUT_FIELDS = (
@@ -43,13 +43,6 @@ OUTPUT_FORMATS = ("csv", "json")
 _UNDECODED = re.compile("[\udc80-\udcff]")
 # A cell that a spreadsheet would run as a formula (OWASP "CSV injection").
 _FORMULA_START = ("=", "@", "\t", "\r")
-
-
-def parse_date(text: str, what: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"{what}: expected a date like 2025-05-03, got {text!r}") from None
 
 
 @dataclass
@@ -143,6 +136,8 @@ def open_input(path: Path, encoding: str = "utf-8-sig") -> Iterator[InputTable]:
         raise InputError(f"--encoding: unknown text encoding {encoding!r}") from None
     except OSError as exc:
         raise InputError(f"{source}: cannot read: {exc.strerror}") from None
+    # A cell may be as long as it likes (a 10 MB note is still a note, not a broken file).
+    csv.field_size_limit(2**31 - 1)
     with handle:
         reader = csv.reader(handle, strict=True)
         try:

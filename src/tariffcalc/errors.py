@@ -20,3 +20,11 @@ class InputError(TariffError):
 
 class UnknownRateError(TariffError):
     """A rate the law needs for this shipment is not known to the schedule nor given by the user."""
+
+
+def quoted(text: object, limit: int = 60) -> str:
+    """A value as shown in an error message: quoted, and cut short if it is long."""
+    shown = repr(text)
+    if len(shown) <= limit:
+        return shown
+    return f"{shown[:limit]}... ({len(str(text)):,} characters)"

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Generic, TypeVar
 
-from .errors import InputError
+from .errors import InputError, quoted
 
 # A shipment's HTS number: the 8-digit tariff line or the 10-digit statistical reporting number,
 # written with the usual dots (8703.23.01, 8703.23.01.00) or as bare digits (87032301).
-_DOTTED = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})(?:\.(\d{2}))?$")
-_DIGITS = re.compile(r"^\d{8}(\d{2})?$")
+_DOTTED = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})(?:\.(\d{2}))?$", re.ASCII)
+_DIGITS = re.compile(r"^\d{8}(\d{2})?$", re.ASCII)
 # A provision named in a scope or a rate table: 4 to 10 digits, dotted or not.
-_PROVISION = re.compile(r"^\d{4}(?:\.?\d{2}){0,3}$")
+_PROVISION = re.compile(r"^\d{4}(?:\.?\d{2}){0,3}$", re.ASCII)
 
 
 def normalize_hts(text: str, what: str = "HTS code") -> str:
     """Return the digits of a shipment's HTS number, or raise InputError saying what is wrong."""
-    cleaned = text.strip()
+    cleaned = unicodedata.normalize("NFKC", text).strip()
     match = _DOTTED.match(cleaned)
     if match:
         return "".join(part for part in match.groups() if part)
@@ -27,12 +28,12 @@ def normalize_hts(text: str, what: str = "HTS code") -> str:
     digits = cleaned.replace(".", "")
     if digits.isdigit() and len(digits) == 9:
         raise InputError(
-            f"{what}: {text!r} has 9 digits; HTS numbers have 8 or 10 "
+            f"{what}: {quoted(text)} has 9 digits; HTS numbers have 8 or 10 "
             "(a spreadsheet may have dropped a leading zero, e.g. 0402.99.68)"
         )
     raise InputError(
         f"{what}: expected an 8- or 10-digit HTS number such as 8703.23.01, 87032301 "
-        f"or 8703230100, got {text!r}"
+        f"or 8703230100, got {quoted(text)}"
     )
 
 
@@ -42,7 +43,7 @@ def normalize_provision(text: str) -> str:
     if not _PROVISION.match(cleaned):
         raise ValueError(
             "expected an HTS provision of 4, 6, 8 or 10 digits such as 8708 or 8708.40.11, "
-            f"got {text!r}"
+            f"got {quoted(text)}"
         )
     return cleaned.replace(".", "")
 

@@ -20,11 +20,11 @@ from .errors import InputError, ScheduleError
 from .schedule import MFNRate, SpecificRate
 
 MFN_TABLE_ENV = "TARIFFCALC_MFN_TABLE"
-_TAGS = re.compile(r"<[^>]*>")
-_FOOTNOTE = re.compile(r"\s+\d+/\s*$")  # "2.5% 1/" -> "2.5%"
-_AD_VALOREM = re.compile(r"^(\d+(?:\.\d+)?)%$")
-_CENTS = re.compile(r"^(\d+(?:\.\d+)?)¢/\s*([A-Za-z][A-Za-z .]*?)\.?$")
-_DOLLARS = re.compile(r"^\$(\d+(?:\.\d+)?)/\s*([A-Za-z][A-Za-z .]*?)\.?$")
+_TAGS = re.compile(r"<[^>]*>", re.ASCII)
+_FOOTNOTE = re.compile(r"\s+\d+/\s*$", re.ASCII)  # "2.5% 1/" -> "2.5%"
+_AD_VALOREM = re.compile(r"^(\d+(?:\.\d+)?)%$", re.ASCII)
+_CENTS = re.compile(r"^(\d+(?:\.\d+)?)¢/\s*([A-Za-z][A-Za-z .]*?)\.?$", re.ASCII)
+_DOLLARS = re.compile(r"^\$(\d+(?:\.\d+)?)/\s*([A-Za-z][A-Za-z .]*?)\.?$", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
 
-from .errors import InputError
+from .errors import InputError, quoted
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -14,7 +15,8 @@ ONE = Decimal("1")
 
 # A plain decimal number: digits with an optional fraction. No exponent, no sign, no
 # thousands separators: "1,000" in a customs file is ambiguous (1000 or 1.000), so it is refused.
-_NUMBER = re.compile(r"^\d+(\.\d+)?$|^\.\d+$")
+# At most 15 whole digits and 10 decimals, so that every product stays exact in Decimal.
+_NUMBER = re.compile(r"^\d{1,15}(\.\d{1,10})?$|^\.\d{1,10}$", re.ASCII)
 
 
 def round_cent(amount: Decimal) -> Decimal:
@@ -22,21 +24,26 @@ def round_cent(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def plain_text(text: str) -> str:
+    """Full-width digits and signs (common in Japanese spreadsheets) as ASCII, trimmed."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
 def parse_amount(text: str, what: str) -> Decimal:
     """Parse a non-negative money amount such as ``20000`` or ``1234.56``."""
-    cleaned = text.strip()
+    cleaned = plain_text(text)
     if not _NUMBER.match(cleaned):
-        raise InputError(f"{what}: expected a plain number such as 1234.56, got {text!r}")
-    try:
-        return Decimal(cleaned)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-        raise InputError(f"{what}: expected a plain number such as 1234.56, got {text!r}") from None
+        raise InputError(
+            f"{what}: expected a plain number such as 1234.56 (no sign, exponent or thousands "
+            f"separator; at most 15 digits before the point), got {quoted(text)}"
+        )
+    return Decimal(cleaned)
 
 
 def parse_positive_amount(text: str, what: str) -> Decimal:
     amount = parse_amount(text, what)
     if amount <= ZERO:
-        raise InputError(f"{what}: must be greater than 0, got {text!r}")
+        raise InputError(f"{what}: must be greater than 0, got {quoted(text)}")
     return amount
 
 
@@ -45,14 +52,14 @@ def parse_rate(text: str, what: str) -> Decimal:
 
     The result is a fraction between 0 and 1 inclusive.
     """
-    cleaned = text.strip()
+    cleaned = plain_text(text)
     percent = cleaned.endswith("%")
     number = cleaned[:-1].strip() if percent else cleaned
     if not _NUMBER.match(number):
-        raise InputError(f"{what}: expected a rate such as 2.5% or 0.025, got {text!r}")
+        raise InputError(f"{what}: expected a rate such as 2.5% or 0.025, got {quoted(text)}")
     rate = Decimal(number) / 100 if percent else Decimal(number)
     if rate > ONE:
-        raise InputError(f"{what}: a rate must be at most 100% (1.0), got {text!r}")
+        raise InputError(f"{what}: a rate must be at most 100% (1.0), got {quoted(text)}")
     return rate
 
 

@@ -593,14 +593,23 @@ def parse_schedule(text: str, source: str = "tariffs.yaml") -> Schedule:
         raise ScheduleError(f"{where}: {problem}{context}") from None
     except yaml.YAMLError as exc:
         raise ScheduleError(f"{source}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ScheduleError(f"{source}: nested too deeply to be a schedule") from None
+    return schedule_from_data(data, source, node)
+
+
+def schedule_from_data(data: Any, source: str, node: yaml.Node | None = None) -> Schedule:
+    """Validate data read from a schedule (``node``, when given, locates errors by line)."""
     if data is None:
         raise ScheduleError(f"{source}: the schedule is empty")
     if not isinstance(data, dict):
         raise ScheduleError(f"{source}: expected a mapping with title, measures, lists, ...")
     try:
         return Schedule.model_validate(data)
+    except RecursionError:
+        raise ScheduleError(f"{source}: nested too deeply to be a schedule") from None
     except ValidationError as exc:
-        lines = dict(_line_map(node))
+        lines = dict(_line_map(node)) if node is not None else {}
         messages = []
         for error in exc.errors():
             loc = _clean_loc(tuple(error["loc"]))

@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
-from .errors import InputError
+from .errors import InputError, quoted
 from .hts import normalize_hts
-from .money import ONE, ZERO, parse_amount, parse_positive_amount, parse_rate
+from .money import ONE, ZERO, parse_amount, parse_positive_amount, parse_rate, plain_text
 from .schedule import CATEGORIES, MODES
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$", re.ASCII)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 CONTENT_FIELDS = ("metal_content", "steel_content", "aluminum_content", "us_content")
 FLAG_FIELDS = ("annex_ii", "civil_aircraft")
 _TRUE = {"true", "yes", "y", "1"}
@@ -94,13 +96,26 @@ def parse_flag(text: str, what: str) -> bool:
         return True
     if cleaned in _FALSE:
         return False
-    raise InputError(f"{what}: expected true or false, got {text!r}")
+    raise InputError(f"{what}: expected true or false, got {quoted(text)}")
+
+
+def parse_date(text: str, what: str) -> date:
+    """An entry date written YYYY-MM-DD (and a real one: 2025-02-30 is refused)."""
+    cleaned = plain_text(text)
+    try:
+        if not _DATE.match(cleaned):
+            raise ValueError
+        return date.fromisoformat(cleaned)
+    except ValueError:
+        raise InputError(f"{what}: expected a date like 2025-05-03, got {quoted(text)}") from None
 
 
 def parse_currency(text: str, what: str = "currency") -> str:
     cleaned = text.strip().upper()
     if not _CURRENCY.match(cleaned):
-        raise InputError(f"{what}: expected a 3-letter ISO currency code such as JPY, got {text!r}")
+        raise InputError(
+            f"{what}: expected a 3-letter ISO currency code such as JPY, got {quoted(text)}"
+        )
     return cleaned
 
 

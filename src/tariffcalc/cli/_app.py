@@ -14,9 +14,6 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from ..batch import (
-    parse_date,
-)
 from ..errors import InputError, ScheduleError, TariffError, UnknownRateError
 from ..hts_import import (
     default_table_path,
@@ -24,7 +21,7 @@ from ..hts_import import (
 )
 from ..money import format_percent
 from ..schedule import SCHEDULE_ENV, Schedule, load_schedule
-from ..shipment import Shipment, shipment_from_fields
+from ..shipment import Shipment, parse_date, shipment_from_fields
 
 
 class ExitCode(IntEnum):

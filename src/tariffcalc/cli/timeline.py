@@ -10,11 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..batch import (
-    parse_date,
-)
 from ..hts import format_hts
 from ..report import money_or_none, rate_or_none
+from ..shipment import parse_date
 from ..timeline import change_dates, duty_timeline, step_chart
 from ._app import (
     AluminumContentOption,
