@@ -215,3 +215,15 @@ def test_installed_entry_point():
     script = Path(sys.executable).with_name("tariffcalc")
     if script.exists():
         assert subprocess.run([str(script), "--help"], capture_output=True).returncode == 0
+
+
+def test_readme_library_snippet_runs_without_the_cli():
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    snippet = readme.split("## Use as a library", 1)[1].split("```python", 1)[1].split("```")[0]
+    check = snippet + (
+        "\nimport sys\nassert 'tariffcalc.cli' not in sys.modules, 'the library imported the CLI'"
+        "\nassert (str(quote.total_duty), str(quote.on_hold_duty)) == ('2480.00', '2800.00')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stderr

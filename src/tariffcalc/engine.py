@@ -355,7 +355,7 @@ def _ordinary_duty(
         source = "declared with the shipment"
     elif shipment.hts is not None and (known := schedule.mfn_rate(shipment.hts)) is not None:
         adv, specific, label = known.rate, known.specific, known.label
-        source = f"{known.source}, {known.goods} ({format_hts(known.provision)})"
+        source = f"{format_hts(known.provision)}, {known.goods}; source: {known.source}"
         if known.confidence != "H":
             warnings.append(
                 f"the MFN rate {label} for {format_hts(known.provision)} rests on a secondary "
