@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tariffcalc import price_shipment, shipment_from_fields
+from tariffcalc.engine import price_with_plan
 from tariffcalc.batch import neutralize_formula
 from tariffcalc.cli import ExitCode, app
 from tariffcalc.money import format_money
@@ -202,9 +203,9 @@ def test_interrupt_leaves_no_partial_file(tmp_path: Path, monkeypatch):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return price_shipment(*args, **kwargs)
+        return price_with_plan(*args, **kwargs)
 
-    monkeypatch.setattr("tariffcalc.batch.price_shipment", interrupted)
+    monkeypatch.setattr("tariffcalc.batch.price_with_plan", interrupted)
     result = runner.invoke(app, ["batch", str(source), "-o", str(out), "--date", "2025-05-03"])
     assert result.exit_code == ExitCode.INTERRUPTED
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

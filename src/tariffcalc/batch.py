@@ -16,7 +16,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
-from .engine import EFFECTIVE_RATE_PLACES, Quote, price_shipment
+from .engine import (
+    EFFECTIVE_RATE_PLACES,
+    PricingPlan,
+    Quote,
+    plan_key,
+    plan_pricing,
+    price_with_plan,
+)
 from .errors import InputError, TariffError
 from .fees import EntryShares, merchandise_processing_fee
 from .money import ZERO, format_money, round_cent
@@ -338,12 +345,19 @@ def price_table(
     reader = _RowReader(table, default_date)
     writer = _Writer(out, fmt, header + result_columns(header))
     summary = BatchSummary()
+    plans: dict[tuple[object, ...], PricingPlan] = {}
     for number, line, raw_cells in table.rows:
         summary.rows += 1
         cells = reader.clean(raw_cells)
         try:
             shipment, on, key = reader.read(raw_cells)
-            quote = price_shipment(schedule, shipment, on, scenario)
+            # The law is resolved once per distinct goods, date and declarations; each row
+            # only does its own arithmetic.
+            plan_id = (plan_key(shipment), on)
+            plan = plans.get(plan_id)
+            if plan is None:
+                plan = plans[plan_id] = plan_pricing(schedule, shipment, on, scenario)
+            quote = price_with_plan(schedule, plan, shipment)
             if key is not None and entries is not None and key in entries:
                 quote = _with_entry_fees(schedule, quote, entries[key], reader.names)
         except TariffError as exc:

@@ -169,13 +169,53 @@ def _not_in_force_reason(measure: Measure, on: date) -> str:
     return "not in force on this date"
 
 
-def price_shipment(
-    schedule: Schedule,
-    shipment: Shipment,
-    on: date,
-    scenario: str | None = None,
-) -> Quote:
-    """Price one shipment entered on ``on`` under ``schedule`` (and a named scenario)."""
+@dataclass(frozen=True, slots=True)
+class _MFNSource:
+    """Where the MFN rate comes from: the ad valorem part, any specific parts, how to say it."""
+
+    ad_valorem: Decimal
+    specific: tuple[SpecificRate, ...]
+    label: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class PricingPlan:
+    """Everything about a shipment's duty that does not depend on its amounts (value, contents,
+    quantity, currency, transport mode): which measures reach it on the date, at what rates,
+    what is excluded and why. Shipments with the same :func:`plan_key` share one plan, so a batch
+    resolves the law once per distinct key and only does the arithmetic per row."""
+
+    entry_date: date
+    scenario_name: str | None
+    scenario: Scenario | None
+    hts: str | None
+    hts_label: str | None
+    category: str
+    mfn: _MFNSource | None
+    mfn_problem: str
+    charges: tuple[tuple[Measure, RatePeriod, ProvisionEntry | None], ...]
+    excluded: tuple[ExcludedMeasure, ...]
+    not_in_force: tuple[ExcludedMeasure, ...]
+    warnings: tuple[str, ...]
+
+
+def plan_key(shipment: Shipment) -> tuple[object, ...]:
+    """The fields of a shipment that its pricing plan depends on (with the date and scenario)."""
+    return (
+        shipment.hts,
+        shipment.category,
+        shipment.mfn_rate,
+        shipment.not_auto_part,
+        shipment.annex_ii,
+        shipment.civil_aircraft,
+    )
+
+
+def plan_pricing(
+    schedule: Schedule, shipment: Shipment, on: date, scenario: str | None = None
+) -> PricingPlan:
+    """Resolve the law for the goods on the entry date: measures, rates, exclusions."""
     active_scenario = schedule.scenario(scenario)
     warnings: list[str] = []
     excluded: list[ExcludedMeasure] = []
@@ -185,19 +225,10 @@ def price_shipment(
             f"entry date {on} is after {schedule.reviewed_through}, the last date this schedule "
             "has been reviewed for: rates in force after that date are not known to it"
         )
-
-    customs_value = round_cent(shipment.to_usd(shipment.value))
-    category = classify(schedule, shipment, on)
     hts_label = format_hts(shipment.hts) if shipment.hts is not None else None
+    mfn, mfn_problem = _mfn_source(schedule, shipment, hts_label, warnings)
 
-    # --- the ordinary duty (MFN)
-    mfn_line, mfn_problem = _ordinary_duty(schedule, shipment, customs_value, hts_label, warnings)
-    # The MFN rate the inclusive-of-MFN rules compare with: for a specific or compound rate, its
-    # ad valorem equivalent, the MFN duty divided by the customs value (CSMS 66242844).
-    mfn_rate = None if mfn_line is None else mfn_line.amount / customs_value
-
-    # --- which measures reach the goods on this date
-    charges: dict[str, _Charge] = {}
+    charges: list[tuple[Measure, RatePeriod, ProvisionEntry | None]] = []
     for measure in schedule.measures:
         in_scope, entry = _scope_entry(schedule, measure, shipment)
         if not in_scope:
@@ -227,7 +258,54 @@ def price_shipment(
             reason, heading = exclusion
             excluded.append(ExcludedMeasure(measure.id, measure.title, reason, heading))
             continue
-        charges[measure.id] = _Charge(measure, period, entry)
+        charges.append((measure, period, entry))
+
+    return PricingPlan(
+        entry_date=on,
+        scenario_name=scenario,
+        scenario=active_scenario,
+        hts=shipment.hts,
+        hts_label=hts_label,
+        category=classify(schedule, shipment, on),
+        mfn=mfn,
+        mfn_problem=mfn_problem,
+        charges=tuple(charges),
+        excluded=tuple(excluded),
+        not_in_force=tuple(not_in_force),
+        warnings=tuple(warnings),
+    )
+
+
+def price_shipment(
+    schedule: Schedule,
+    shipment: Shipment,
+    on: date,
+    scenario: str | None = None,
+) -> Quote:
+    """Price one shipment entered on ``on`` under ``schedule`` (and a named scenario)."""
+    return price_with_plan(schedule, plan_pricing(schedule, shipment, on, scenario), shipment)
+
+
+def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -> Quote:
+    """The quote of a shipment whose plan (same :func:`plan_key`, date and scenario) is known:
+    its amounts, the stacking that depends on them, the duty lines, gaps and fees."""
+    on = plan.entry_date
+    warnings = list(plan.warnings)
+    excluded = list(plan.excluded)
+    customs_value = round_cent(shipment.to_usd(shipment.value))
+    hts_label, category = plan.hts_label, plan.category
+
+    # --- the ordinary duty (MFN)
+    mfn_line, mfn_problem = _ordinary_duty(
+        plan.mfn, plan.mfn_problem, shipment, customs_value, hts_label
+    )
+    # The MFN rate the inclusive-of-MFN rules compare with: for a specific or compound rate, its
+    # ad valorem equivalent, the MFN duty divided by the customs value (CSMS 66242844).
+    mfn_rate = None if mfn_line is None else mfn_line.amount / customs_value
+
+    charges = {
+        measure.id: _Charge(measure, period, entry) for measure, period, entry in plan.charges
+    }
 
     # --- what each content-based measure is charged on
     content_value = _content_values(charges, shipment, customs_value, hts_label, warnings)
@@ -288,14 +366,14 @@ def price_shipment(
                 shipment,
                 mfn_rate,
                 mfn_problem,
-                active_scenario,
+                plan.scenario,
                 on,
             )
         )
 
     charged = {line.measure for line in lines}
     for gap in schedule.gaps:
-        if gap.concerns(on, shipment.hts, category, charged):
+        if gap.concerns(on, plan.hts, category, charged):
             warnings.append(f"not modelled ({gap.topic}): {gap.note}")
 
     mpf = hmf = None
@@ -324,14 +402,14 @@ def price_shipment(
         mfn_rate=mfn_rate,
         lines=tuple(lines),
         excluded=tuple(excluded),
-        not_in_force=tuple(not_in_force),
+        not_in_force=plan.not_in_force,
         base_duty=base,
         additional_duty=additional,
         total_duty=total,
         on_hold_duty=sum((line.on_hold_amount for line in lines), ZERO_MONEY),
         ieepa_duty=sum((line.amount for line in lines if line.program == "ieepa"), ZERO_MONEY),
         effective_rate=effective,
-        scenario=scenario,
+        scenario=plan.scenario_name,
         warnings=tuple(warnings),
         mpf=mpf,
         hmf=hmf,
@@ -339,56 +417,65 @@ def price_shipment(
     )
 
 
-def _ordinary_duty(
-    schedule: Schedule,
-    shipment: Shipment,
-    customs_value: Decimal,
-    goods: str | None,
-    warnings: list[str],
-) -> tuple[DutyLine | None, str]:
-    """The MFN line, from the shipment's own rate or the schedule's table (including an
-    imported HTS revision); or None and why it is unknown."""
-    known = None
-    specific: tuple[SpecificRate, ...] = ()
+def _mfn_source(
+    schedule: Schedule, shipment: Shipment, goods: str | None, warnings: list[str]
+) -> tuple[_MFNSource | None, str]:
+    """The MFN rate: the shipment's own, or the schedule's table (including an imported HTS
+    revision); or None and why it is unknown."""
     if shipment.mfn_rate is not None:
-        adv, label = shipment.mfn_rate, format_percent(shipment.mfn_rate)
-        source = "declared with the shipment"
-    elif shipment.hts is not None and (known := schedule.mfn_rate(shipment.hts)) is not None:
-        adv, specific, label = known.rate, known.specific, known.label
-        source = f"{format_hts(known.provision)}, {known.goods}; source: {known.source}"
-        if known.confidence != "H":
-            warnings.append(
-                f"the MFN rate {label} for {format_hts(known.provision)} rests on a secondary "
-                f"source (confidence {known.confidence}); confirm it or give the shipment's own "
-                "MFN rate"
-            )
-    else:
+        rate = shipment.mfn_rate
+        return _MFNSource(rate, (), format_percent(rate), "declared with the shipment"), ""
+    known = schedule.mfn_rate(shipment.hts) if shipment.hts is not None else None
+    if known is None:
         what = goods or f"category {shipment.category}"
         return None, (
             f"the MFN rate of {what} is not known to the schedule (give it with --mfn-rate / "
             "column mfn_rate, or import the HTS with `tariffcalc hts import`)"
         )
-    duty = customs_value * adv
-    if specific:
+    if known.confidence != "H":
+        warnings.append(
+            f"the MFN rate {known.label} for {format_hts(known.provision)} rests on a secondary "
+            f"source (confidence {known.confidence}); confirm it or give the shipment's own "
+            "MFN rate"
+        )
+    source = f"{format_hts(known.provision)}, {known.goods}; source: {known.source}"
+    return _MFNSource(known.rate, known.specific, known.label, source), ""
+
+
+def _ordinary_duty(
+    mfn: _MFNSource | None,
+    problem: str,
+    shipment: Shipment,
+    customs_value: Decimal,
+    goods: str | None,
+) -> tuple[DutyLine | None, str]:
+    """The MFN line of the shipment, or None and why it is unknown."""
+    if mfn is None:
+        return None, problem
+    duty = customs_value * mfn.ad_valorem
+    source = mfn.source
+    if mfn.specific:
         if shipment.quantity is None:
-            units = " and ".join(part.unit for part in specific)
+            units = " and ".join(part.unit for part in mfn.specific)
             return None, (
-                f"the MFN rate of {goods} is {label}, which needs the quantity in {units} "
+                f"the MFN rate of {goods} is {mfn.label}, which needs the quantity in {units} "
                 "(--quantity / column quantity) or the shipment's own --mfn-rate"
             )
-        duty += sum((shipment.quantity * part.amount for part in specific), Decimal(0))
-        source += f"; {shipment.quantity} {specific[0].unit}"
+        duty += sum((shipment.quantity * part.amount for part in mfn.specific), Decimal(0))
+        source += f"; {shipment.quantity} {mfn.specific[0].unit}"
     amount = round_cent(duty)
-    effective = amount / customs_value
+    rate = mfn.ad_valorem
+    if mfn.specific:
+        rate = (amount / customs_value).quantize(EFFECTIVE_RATE_PLACES)
     return DutyLine(
         measure=MFN_MEASURE,
         title="Ordinary customs duty (column 1 general)",
         heading=goods or "-",
         authority="HTSUS column 1 general rate",
-        rate=adv if not specific else effective.quantize(EFFECTIVE_RATE_PLACES),
+        rate=rate,
         basis=customs_value,
         amount=amount,
-        why=f"MFN {label}: {source}",
+        why=f"MFN {mfn.label}: {source}",
         program=MFN_MEASURE,
     ), ""
 

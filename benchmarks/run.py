@@ -1,0 +1,133 @@
+"""Benchmarks: `tariffcalc batch` against the floor of reading the file with polars, the plain
+per-row engine loop, and `tariffcalc quote` against the bare import of its dependencies.
+
+    python benchmarks/run.py [--rows N] [--data DIR] [--quote-runs K]
+
+Every timing runs in a fresh process; peak memory is that process's maximum RSS. Needs polars
+for the reading floor (pip install polars); without it that line is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import generate  # noqa: E402
+
+ENTRY_DATE = "2025-05-03"  # rows carry their own dates; this is only the default
+
+
+def run(command: list[str]) -> tuple[float, int]:
+    """Wall time (s) and peak RSS (MB) of a command in a fresh process."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode not in (0, 6):  # 6: some rows failed (the generator adds bad rows)
+            errors.seek(0)
+            raise SystemExit(f"{' '.join(command)} failed: {errors.read().decode()[-2000:]}")
+    return elapsed, usage.ru_maxrss // 1024  # ru_maxrss is in KB on Linux
+
+
+def python() -> str:
+    return sys.executable
+
+
+def tariffcalc() -> list[str]:
+    script = shutil.which("tariffcalc", path=str(Path(sys.executable).parent))
+    return [script] if script else [python(), "-m", "tariffcalc"]
+
+
+POLARS_READ = "import sys, polars; polars.read_csv(sys.argv[1], infer_schema=False)"
+ENGINE_LOOP = """
+import csv, sys
+from datetime import date
+from tariffcalc import load_schedule, price_shipment, shipment_from_fields, TariffError
+schedule = load_schedule()
+with open(sys.argv[1], newline="", encoding="utf-8") as f:
+    reader = csv.DictReader(f)
+    for row in reader:
+        try:
+            shipment = shipment_from_fields(row, {})
+            on = date.fromisoformat(row["date"]) if row.get("date") else date(2025, 5, 3)
+            price_shipment(schedule, shipment, on)
+        except (TariffError, ValueError):
+            pass
+"""
+
+
+def fresh(label: str, runs: int, command: list[str]) -> tuple[float, int]:
+    """Best of ``runs`` runs (the machine's noise only ever adds time)."""
+    results = [run(command) for _ in range(runs)]
+    best = min(results)
+    print(f"  {label:<34} {best[0]:8.2f} s   peak RSS {best[1]:6d} MB", flush=True)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--data", type=Path, default=HERE / "data")
+    parser.add_argument("--runs", type=int, default=1, help="runs of each batch timing")
+    parser.add_argument("--quote-runs", type=int, default=15)
+    parser.add_argument("--skip-loop", action="store_true", help="skip the per-row engine loop")
+    args = parser.parse_args(argv)
+
+    args.data.mkdir(parents=True, exist_ok=True)
+    source = args.data / f"shipments-{args.rows}.csv"
+    if not source.exists():
+        print(f"generating {args.rows:,} rows into {source} ...", flush=True)
+        generate.write(args.rows, source)
+    size = source.stat().st_size / 1e6
+    print(f"batch of {args.rows:,} rows ({size:.0f} MB):")
+    with tempfile.TemporaryDirectory() as work:
+        output = Path(work) / "out.csv"
+        batch_time, batch_rss = fresh("tariffcalc batch (read, price, write)", args.runs,
+                                      [*tariffcalc(), "batch", str(source), "-o", str(output),
+                                       "--date", ENTRY_DATE])
+    try:
+        import polars  # noqa: F401
+
+        floor_time, _ = fresh("polars.read_csv (the floor)", args.runs,
+                              [python(), "-c", POLARS_READ, str(source)])
+    except ImportError:
+        floor_time = None
+        print("  polars.read_csv: polars is not installed (pip install polars)")
+    if not args.skip_loop:
+        fresh("per-row engine loop (price_shipment)", 1, [python(), "-c", ENGINE_LOOP,
+                                                           str(source)])
+    print(f"  rows per second (batch)            {args.rows / batch_time:10,.0f}")
+    if floor_time:
+        print(f"  batch / floor                      {batch_time / floor_time:10.1f} x"
+              "   (target: at most 2.5 x)")
+    print(f"  batch peak RSS                     {batch_rss:10,d} MB   (target: at most 1,024 MB)")
+
+    print(f"quote start-up ({args.quote_runs} runs each, median):")
+    quote = [*tariffcalc(), "quote", "--hts", "8711.50.00", "--value", "20000", "--date",
+             ENTRY_DATE, "--mode", "ocean", "--format", "json"]
+    floor = [python(), "-c", "import typer, pydantic, yaml, rich"]
+    run(quote)  # the first run may write caches; time the ones a user sees every day
+    quote_times = [run(quote)[0] for _ in range(args.quote_runs)]
+    floor_times = [run(floor)[0] for _ in range(args.quote_runs)]
+    quote_median, floor_median = statistics.median(quote_times), statistics.median(floor_times)
+    print(f"  tariffcalc quote                   {quote_median * 1000:8.0f} ms")
+    print(f"  import typer, pydantic, yaml, rich {floor_median * 1000:8.0f} ms")
+    print(f"  quote / floor                      {quote_median / floor_median:10.2f} x"
+          "   (target: at most 1.3 x)")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
