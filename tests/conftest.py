@@ -15,6 +15,7 @@ def no_user_mfn_table(tmp_path_factory, monkeypatch):
     """Tests never read an MFN table the developer imported into their own data folder."""
     empty = tmp_path_factory.mktemp("mfn") / "mfn-table.json"
     monkeypatch.setenv("TARIFFCALC_MFN_TABLE", str(empty))
+    monkeypatch.setenv("TARIFFCALC_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,8 @@ Use as a library::
     print(quote.total_duty)  # 2480.00
 """
 
+__version__ = "0.1.0"  # before the imports: the schedule cache key uses it
+
 from .engine import DutyLine, ExcludedMeasure, Quote, classify, price_shipment
 from .errors import InputError, ScheduleError, TariffError, UnknownRateError
 from .rates import RateRow, rate_table
@@ -37,4 +39,3 @@ __all__ = [
     "rate_table",
     "shipment_from_fields",
 ]
-__version__ = "0.1.0"

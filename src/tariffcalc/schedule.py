@@ -7,7 +7,12 @@ exclusions are declared, not coded per measure. Nothing here knows about the com
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import pickle
+import sys
+import tempfile
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -15,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import VERSION as pydantic_version
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -26,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from . import __version__
 from .errors import ScheduleError
 from .hts import ProvisionIndex, normalize_provision
 
@@ -78,7 +85,7 @@ Text = Annotated[str, Field(min_length=1)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class _Dated(_Model):
@@ -637,4 +644,58 @@ def load_schedule(path: str | os.PathLike[str] | None = None) -> Schedule:
         ) from None
     except OSError as exc:
         raise ScheduleError(f"{schedule_path}: cannot read the schedule: {exc.strerror}") from None
-    return parse_schedule(text, str(schedule_path))
+    cache = _cache_file(text)
+    cached = _read_cache(cache)
+    if cached is not None:
+        return cached
+    schedule = parse_schedule(text, str(schedule_path))
+    _write_cache(cache, schedule)
+    return schedule
+
+
+# The validated schedule is kept in a cache keyed by the file's content (and the versions that
+# shape the models), so that `tariffcalc quote` starts without re-validating the YAML.
+CACHE_ENV = "TARIFFCALC_CACHE"
+
+
+def _cache_file(text: str) -> Path | None:
+    setting = os.environ.get(CACHE_ENV)
+    if setting == "off":
+        return None
+    base = (
+        Path(setting)
+        if setting
+        else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tariffcalc"
+    )
+    digest = hashlib.sha256()
+    for part in (text, __version__, pydantic_version, sys.version):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+    return base / f"schedule-{digest.hexdigest()[:32]}.pickle"
+
+
+def _read_cache(cache: Path | None) -> Schedule | None:
+    if cache is None:
+        return None
+    try:
+        with cache.open("rb") as stream:
+            schedule = pickle.load(stream)
+    except Exception:  # a missing, stale or damaged cache is simply rebuilt
+        return None
+    return schedule if isinstance(schedule, Schedule) else None
+
+
+def _write_cache(cache: Path | None, schedule: Schedule) -> None:
+    if cache is None:
+        return
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=cache.parent, prefix=".schedule-", suffix=".part")
+    except OSError:
+        return  # no cache (read-only home, full disk): every run validates the YAML
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            pickle.dump(schedule, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, cache)
+    except Exception:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
