@@ -146,7 +146,7 @@ def test_bom_and_cp932(tmp_path: Path):
         ("", "empty"),
         ("id,value\n1,100\n", "missing column hts"),
         ("id,hts\n1,8711.50.00\n", "missing column value"),
-        ("hts,value,HTS\n1,2,3\n", "appears twice"),
+        ("hts,value,HTS\n1,2,3\n", "both mean hts"),
     ],
 )
 def test_unusable_files(tmp_path: Path, text: str, words: str):

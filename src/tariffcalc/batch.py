@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from .engine import (
     EFFECTIVE_RATE_PLACES,
@@ -31,12 +31,6 @@ from .report import money_or_none, rate_or_none
 from .schedule import Schedule
 from .shipment import Shipment, parse_date, shipment_from_fields
 
-# Columns the reader understands; any other column is carried through untouched.
-INPUT_FIELDS = (
-    "id", "entry", "hts", "category", "value", "date", "currency", "fx_rate", "mfn_rate",
-    "metal_content", "steel_content", "aluminum_content", "us_content", "auto_part",
-    "annex_ii", "civil_aircraft", "mode", "quantity",
-)  # fmt: skip
 RESULT_FIELDS = (
     "category", "base_duty", "additional_duty", "total_duty", "on_hold_duty",
     "effective_rate", "status", "error", "ieepa_duty", "mpf", "hmf", "total_fees",
@@ -44,7 +38,11 @@ RESULT_FIELDS = (
 )  # fmt: skip
 STATUS_OK = "ok"
 STATUS_ERROR = "error"
-OUTPUT_FORMATS = ("csv", "json")
+OUTPUT_FORMATS = ("csv", "json", "jsonl", "parquet")
+# Output file extensions and the format each one means.
+FORMAT_BY_EXTENSION = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
+                       ".parquet": "parquet", ".pq": "parquet"}  # fmt: skip
+_PARQUET_BATCH_ROWS = 50_000
 # Bytes that the input encoding cannot decode are kept as lone surrogates, so that only the row
 # holding them fails; they are written out as U+FFFD.
 _UNDECODED = re.compile("[\udc80-\udcff]")
@@ -110,26 +108,102 @@ class BatchSummary:
         return grand
 
 
+# Header names that real exports use for the fields, compared after normalising case, spaces
+# and punctuation ("HTS Code", "hts-code" and "hts_code" are one name).
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "line", "line_id", "line_no", "line_number", "item"),
+    "entry": ("entry", "entry_no", "entry_number", "entry_id"),
+    "hts": ("hts", "hts_code", "hts_no", "hts_number", "htsno", "htsus", "htsus_code",
+            "tariff_number"),
+    "category": ("category",),
+    "value": ("value", "customs_value", "entered_value"),
+    "date": ("date", "entry_date"),
+    "currency": ("currency", "currency_code"),
+    "fx_rate": ("fx_rate", "fx", "exchange_rate"),
+    "mfn_rate": ("mfn_rate", "mfn", "general_rate", "column_1_rate"),
+    "metal_content": ("metal_content", "metal_value"),
+    "steel_content": ("steel_content",),
+    "aluminum_content": ("aluminum_content", "aluminium_content"),
+    "us_content": ("us_content", "u_s_content"),
+    "auto_part": ("auto_part",),
+    "annex_ii": ("annex_ii",),
+    "civil_aircraft": ("civil_aircraft",),
+    "mode": ("mode", "transport_mode", "mode_of_transport"),
+    "quantity": ("quantity", "qty"),
+}  # fmt: skip
+_ALIAS_TO_FIELD = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
+
+
+def normalize_header(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def map_columns(header: list[str], overrides: dict[str, str], source: str) -> dict[str, int]:
+    """Which column holds which field: ``overrides`` (field -> header name, from --column),
+    then the known names and aliases. Errors name the file and what was expected."""
+    fields: dict[str, int] = {}
+    for field_name, column in overrides.items():
+        if field_name not in COLUMN_ALIASES:
+            raise InputError(
+                f"--column: unknown field {field_name!r}; fields: {', '.join(COLUMN_ALIASES)}"
+            )
+        matches = [i for i, name in enumerate(header) if name.strip() == column.strip()]
+        if not matches:
+            raise InputError(f"--column {field_name}={column}: {source} has no column {column!r}")
+        fields[field_name] = matches[0]
+    taken = set(fields.values())
+    for position, name in enumerate(header):
+        known = _ALIAS_TO_FIELD.get(normalize_header(name))
+        if known is None or known in overrides or position in taken:
+            continue
+        if known in fields:
+            first = header[fields[known]]
+            raise InputError(
+                f"{source}: header: columns {first!r} and {name!r} both mean {known}; "
+                f"say which with --column {known}=NAME"
+            )
+        fields[known] = position
+    missing = [] if "value" in fields else ["value"]
+    if "hts" not in fields and "category" not in fields:
+        missing.insert(0, "hts (or category)")
+    if missing:
+        raise InputError(
+            f"{source}: header: missing column {' and '.join(missing)}; "
+            f"found {', '.join(header) or 'no columns'} (map one with --column FIELD=NAME)"
+        )
+    return fields
+
+
 @dataclass(frozen=True)
 class InputTable:
-    """An opened CSV: its header and an iterator of (row number, line number, cells)."""
+    """An opened CSV: its header, which column holds which field, and an iterator of
+    (row number, line number, cells)."""
 
     source: str
     header: list[str]
     rows: Iterator[tuple[int, int, list[str]]]
     encoding: str = "utf-8-sig"
+    fields: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.fields:
+            object.__setattr__(self, "fields", map_columns(self.header, {}, self.source))
 
 
 def result_columns(header: list[str]) -> list[str]:
     """Names of the result columns: a result that would clash with an input column of the
     same name (a ``category`` input, say) is written as ``result_<name>`` so nothing is lost."""
-    taken = set(header)
+    taken = {normalize_header(name) for name in header}
     return [f"result_{name}" if name in taken else name for name in RESULT_FIELDS]
 
 
 @contextlib.contextmanager
-def open_input(path: Path, encoding: str = "utf-8-sig") -> Iterator[InputTable]:
-    """Open a CSV of shipments, checking what makes the whole file unusable up front."""
+def open_input(
+    path: Path, encoding: str = "utf-8-sig", columns: dict[str, str] | None = None
+) -> Iterator[InputTable]:
+    """Open a CSV of shipments, checking what makes the whole file unusable up front.
+
+    ``columns`` maps fields to header names the aliases do not know (``--column``)."""
     source = str(path)
     try:
         handle = path.open("r", encoding=encoding, errors="surrogateescape", newline="")
@@ -155,19 +229,7 @@ def open_input(path: Path, encoding: str = "utf-8-sig") -> Iterator[InputTable]:
             raise InputError(f"{source}: the file is empty; expected a header row with hts, value")
         if any(_UNDECODED.search(name) for name in header):
             raise InputError(f"{source}: line 1: {_read_problem(encoding)}")
-        header = [name.strip() for name in header]
-        lowered = [name.lower() for name in header]
-        missing = [] if "value" in lowered else ["value"]
-        if "hts" not in lowered and "category" not in lowered:
-            missing.insert(0, "hts (or category)")
-        if missing:
-            raise InputError(
-                f"{source}: header: missing column {' and '.join(missing)}; "
-                f"found {', '.join(header) or 'no columns'}"
-            )
-        duplicates = sorted({n for n in lowered if lowered.count(n) > 1 and n})
-        if duplicates:
-            raise InputError(f"{source}: header: column {', '.join(duplicates)} appears twice")
+        fields = map_columns(header, columns or {}, source)
 
         def rows() -> Iterator[tuple[int, int, list[str]]]:
             number = 0
@@ -185,7 +247,7 @@ def open_input(path: Path, encoding: str = "utf-8-sig") -> Iterator[InputTable]:
                 number += 1
                 yield number, reader.line_num, cells
 
-        yield InputTable(source, header, rows(), encoding)
+        yield InputTable(source, header, rows(), encoding, fields)
 
 
 def _read_problem(encoding: str) -> str:
@@ -210,29 +272,73 @@ def neutralize_formula(cell: str) -> str:
 
 
 class _Writer:
-    def __init__(self, stream: IO[str], fmt: str, columns: list[str]) -> None:
+    """Writes output rows as CSV, a JSON array, JSON Lines or Parquet, one row at a time
+    (Parquet in batches of rows), so that memory does not grow with the file."""
+
+    def __init__(self, stream: IO[Any], fmt: str, columns: list[str]) -> None:
         self.stream, self.fmt, self.columns, self.count = stream, fmt, columns, 0
         if fmt == "csv":
             self._csv = csv.writer(stream, lineterminator="\n")
             self._csv.writerow([neutralize_formula(c) for c in columns])
-        else:
+        elif fmt == "json":
             stream.write("[")
+        elif fmt == "parquet":
+            try:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+            except ImportError:
+                raise InputError(
+                    "--format parquet: needs pyarrow (pip install 'tariffcalc[parquet]')"
+                ) from None
+            self._pa = pa
+            self._schema = pa.schema([(name, pa.string()) for name in _unique(columns)])
+            self._parquet = pq.ParquetWriter(stream, self._schema)
+            self._batch: list[list[str | None]] = []
 
     def write(self, values: list[str | None]) -> None:
         if self.fmt == "csv":
             self._csv.writerow(["" if v is None else neutralize_formula(v) for v in values])
+        elif self.fmt == "parquet":
+            self._batch.append(values)
+            if len(self._batch) >= _PARQUET_BATCH_ROWS:
+                self._flush()
         else:
-            record = dict(zip(self.columns, values, strict=True))
-            self.stream.write(("\n" if self.count == 0 else ",\n") + json.dumps(record))
+            record = json.dumps(dict(zip(self.columns, values, strict=True)), ensure_ascii=False)
+            if self.fmt == "jsonl":
+                self.stream.write(record + "\n")
+            else:
+                self.stream.write(("\n" if self.count == 0 else ",\n") + record)
         self.count += 1
+
+    def _flush(self) -> None:
+        if self._batch:
+            arrays = [
+                self._pa.array(list(column), self._pa.string())
+                for column in zip(*self._batch, strict=True)
+            ]
+            self._parquet.write_batch(self._pa.record_batch(arrays, schema=self._schema))
+            self._batch = []
 
     def close(self) -> None:
         if self.fmt == "json":
             self.stream.write("\n]\n" if self.count else "]\n")
+        elif self.fmt == "parquet":
+            self._flush()
+            self._parquet.close()
+
+
+def _unique(columns: list[str]) -> list[str]:
+    """Column names made unique for formats that need it (a CSV may repeat a name)."""
+    seen: dict[str, int] = {}
+    names = []
+    for name in columns:
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return names
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path) -> Iterator[IO[str]]:
+def atomic_output(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
     """A file written beside ``path`` and renamed over it only once complete.
 
     An error or Ctrl-C before the end leaves any existing file untouched and no partial file.
@@ -245,7 +351,12 @@ def atomic_output(path: Path) -> Iterator[IO[str]]:
     except PermissionError:
         raise InputError(f"{path}: permission denied writing the output") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+        stream: IO[Any]
+        if binary:
+            stream = os.fdopen(fd, "wb")
+        else:
+            stream = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        with stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
@@ -271,10 +382,8 @@ class _RowReader:
 
     def __init__(self, table: InputTable, default_date: date) -> None:
         self.header, self.encoding, self.default_date = table.header, table.encoding, default_date
-        self.index = {name.lower(): i for i, name in enumerate(table.header)}
-        self.names = {
-            key: table.header[self.index[key]] for key in INPUT_FIELDS if key in self.index
-        }
+        self.index = table.fields
+        self.names = {key: table.header[i].strip() for key, i in table.fields.items()}
 
     def clean(self, cells: list[str]) -> list[str]:
         """Cells as they will be written: undecodable bytes shown as U+FFFD."""
@@ -325,7 +434,7 @@ def scan_entries(table: InputTable, default_date: date) -> dict[str, Entry]:
 def price_table(
     schedule: Schedule,
     table: InputTable,
-    out: IO[str],
+    out: IO[Any],
     *,
     fmt: str = "csv",
     default_date: date,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ..batch import (
+    FORMAT_BY_EXTENSION,
     OUTPUT_FORMATS,
     BatchSummary,
     CategoryTotals,
@@ -51,7 +52,10 @@ def batch(
     ] = None,
     output_format: Annotated[
         str | None,
-        typer.Option("--format", help="csv or json (default: from -o's extension, else csv)."),
+        typer.Option(
+            "--format",
+            help="csv, json, jsonl or parquet (default: from -o's extension, else csv).",
+        ),
     ] = None,
     entry_date: EntryDate = None,
     scenario: ScenarioName = None,
@@ -59,12 +63,23 @@ def batch(
     encoding: Annotated[
         str, typer.Option("--encoding", help="Text encoding of the input, e.g. cp932.")
     ] = "utf-8-sig",
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column",
+            metavar="FIELD=HEADER",
+            help="Read FIELD (hts, value, date, ...) from the column named HEADER. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Price a CSV of shipments row by row; every row is written, bad rows marked."""
     if output_format is None:
-        suffix = output.suffix.lower().lstrip(".") if output is not None else ""
-        output_format = suffix if suffix in OUTPUT_FORMATS else "csv"
+        suffix = output.suffix.lower() if output is not None else ""
+        output_format = FORMAT_BY_EXTENSION.get(suffix, "csv")
     fmt = choice(output_format, OUTPUT_FORMATS, "--format")
+    if fmt == "parquet" and output is None:
+        raise InputError("--format parquet: Parquet is binary; give an output file with -o")
+    columns = _column_overrides(column or [])
     on = entry_date_or_today(entry_date)
     if output is not None and output.resolve() == input_file.resolve():
         raise InputError(f"{output}: refusing to write the output over the input file")
@@ -72,17 +87,17 @@ def batch(
     schedule.scenario(scenario)
     err = err_console()
     entries = None
-    with open_input(input_file, encoding) as table:
-        if "entry" in (name.lower() for name in table.header):
+    with open_input(input_file, encoding, columns) as table:
+        if "entry" in table.fields:
             entries = scan_entries(table, on)
-    with open_input(input_file, encoding) as table:
+    with open_input(input_file, encoding, columns) as table:
         progress_console = err if err.is_terminal else None
         if output is None:
             summary = _price_with_progress(
                 schedule, table, sys.stdout, fmt, on, scenario, entries, progress_console
             )
         else:
-            with atomic_output(output) as stream:
+            with atomic_output(output, binary=fmt == "parquet") as stream:
                 summary = _price_with_progress(
                     schedule, table, stream, fmt, on, scenario, entries, progress_console
                 )
@@ -94,10 +109,22 @@ def batch(
         raise typer.Exit(ExitCode.ROWS_FAILED)
 
 
+def _column_overrides(options: list[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for option in options:
+        field_name, sep, header = option.partition("=")
+        if not sep or not field_name.strip() or not header.strip():
+            raise InputError(
+                f"--column: expected FIELD=HEADER such as hts=Tariff No., got {option!r}"
+            )
+        overrides[field_name.strip().lower()] = header
+    return overrides
+
+
 def _price_with_progress(
     schedule: Schedule,
     table: InputTable,
-    stream: IO[str],
+    stream: IO[Any],
     fmt: str,
     on: date,
     scenario: str | None,
