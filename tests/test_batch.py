@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tariffcalc import price_shipment, shipment_from_fields
-from tariffcalc.engine import price_with_plan
 from tariffcalc.batch import neutralize_formula
 from tariffcalc.cli import ExitCode, app
+from tariffcalc.engine import price_with_plan
 from tariffcalc.money import format_money
 
 runner = CliRunner()
