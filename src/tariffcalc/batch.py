@@ -26,7 +26,7 @@ from .engine import (
 )
 from .errors import InputError, TariffError
 from .fees import EntryShares, merchandise_processing_fee
-from .money import ZERO, format_money, round_cent
+from .money import ZERO, format_money, parse_positive_amount, round_cent
 from .report import money_or_none, rate_or_none
 from .schedule import Schedule
 from .shipment import Shipment, parse_date, shipment_from_fields
@@ -47,6 +47,7 @@ _PARQUET_BATCH_ROWS = 50_000
 # holding them fails; they are written out as U+FFFD.
 _UNDECODED = re.compile("[\udc80-\udcff]")
 # A cell that a spreadsheet would run as a formula (OWASP "CSV injection").
+_RISKY_FIRST = frozenset("=@\t\r+-")
 _FORMULA_START = ("=", "@", "\t", "\r")
 
 
@@ -259,7 +260,7 @@ def neutralize_formula(cell: str) -> str:
 
     Numbers (including negative ones) are left as they are.
     """
-    if not cell:
+    if not cell or cell[0] not in _RISKY_FIRST:
         return cell
     if cell.startswith(_FORMULA_START):
         return "'" + cell
@@ -367,7 +368,7 @@ def atomic_output(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
         raise
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """Rows that share an ``entry`` value: one customs entry, one date, one MPF."""
 
@@ -387,13 +388,13 @@ class _RowReader:
 
     def clean(self, cells: list[str]) -> list[str]:
         """Cells as they will be written: undecodable bytes shown as U+FFFD."""
-        if any(_UNDECODED.search(c) for c in cells):
+        if _UNDECODED.search("".join(cells)):
             return [_UNDECODED.sub("\ufffd", c) for c in cells]
         return cells
 
     def read(self, cells: list[str]) -> tuple[Shipment, date, str | None]:
-        undecoded = next((i for i, c in enumerate(cells) if _UNDECODED.search(c)), None)
-        if undecoded is not None:
+        if _UNDECODED.search("".join(cells)):
+            undecoded = next(i for i, c in enumerate(cells) if _UNDECODED.search(c))
             header = self.header
             column = header[undecoded] if undecoded < len(header) else f"cell {undecoded + 1}"
             raise InputError(f"{column}: {_read_problem(self.encoding)}")
@@ -415,18 +416,34 @@ def scan_entries(table: InputTable, default_date: date) -> dict[str, Entry]:
     """First pass over a file with an ``entry`` column: each entry's value, rows and date, so
     that the MPF bounds apply to the entry as a whole. Rows that cannot be read are left out
     (they fail again, with their message, when priced)."""
-    reader = _RowReader(table, default_date)
+    fields = table.fields
+    if "entry" not in fields:
+        return {}
+
+    def cell(cells: list[str], name: str) -> str:
+        position = fields.get(name)
+        return cells[position].strip() if position is not None and position < len(cells) else ""
+
     entries: dict[str, Entry] = {}
     for _number, _line, cells in table.rows:
-        try:
-            shipment, on, key = reader.read(cells)
-        except TariffError:
+        key = cell(cells, "entry")
+        if not key:
             continue
-        if key is None:
+        # Only what the entry needs is read here (value, currency, date); a row that fails for
+        # another reason is still counted in its entry's value.
+        try:
+            value = parse_positive_amount(cell(cells, "value"), "value")
+            fx_text = cell(cells, "fx_rate")
+            currency = cell(cells, "currency").upper() or "USD"
+            if currency != "USD":
+                value *= parse_positive_amount(fx_text, "fx_rate")
+            date_text = cell(cells, "date")
+            on = parse_date(date_text, "date") if date_text else default_date
+        except TariffError:
             continue
         entry = entries.setdefault(key, Entry(on))
         if on == entry.entry_date:
-            entry.value += round_cent(shipment.to_usd(shipment.value))
+            entry.value += round_cent(value)
             entry.rows += 1
     return entries
 

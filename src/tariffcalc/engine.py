@@ -16,6 +16,7 @@ from .hts import format_hts
 from .money import ZERO, ZERO_MONEY, format_percent, round_cent
 from .schedule import (
     CATEGORIES,
+    Gap,
     Measure,
     ProvisionEntry,
     RatePeriod,
@@ -198,6 +199,7 @@ class PricingPlan:
     excluded: tuple[ExcludedMeasure, ...]
     not_in_force: tuple[ExcludedMeasure, ...]
     warnings: tuple[str, ...]
+    gaps: tuple[Gap, ...]  # gaps that concern these goods on this date, if their measures apply
 
 
 def plan_key(shipment: Shipment) -> tuple[object, ...]:
@@ -260,19 +262,21 @@ def plan_pricing(
             continue
         charges.append((measure, period, entry))
 
+    category = classify(schedule, shipment, on)
     return PricingPlan(
         entry_date=on,
         scenario_name=scenario,
         scenario=active_scenario,
         hts=shipment.hts,
         hts_label=hts_label,
-        category=classify(schedule, shipment, on),
+        category=category,
         mfn=mfn,
         mfn_problem=mfn_problem,
         charges=tuple(charges),
         excluded=tuple(excluded),
         not_in_force=tuple(not_in_force),
         warnings=tuple(warnings),
+        gaps=tuple(g for g in schedule.gaps if g.concerns_goods(on, shipment.hts, category)),
     )
 
 
@@ -372,8 +376,8 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
         )
 
     charged = {line.measure for line in lines}
-    for gap in schedule.gaps:
-        if gap.concerns(on, plan.hts, category, charged):
+    for gap in plan.gaps:
+        if gap.concerns_charges(charged):
             warnings.append(f"not modelled ({gap.topic}): {gap.note}")
 
     mpf = hmf = None

@@ -310,14 +310,16 @@ class Gap(_Dated):
         """A limit of the whole schedule (listed by `rates`), not tied to some quotes."""
         return not (self.categories or self.provisions or self.measures or self.start or self.end)
 
-    def concerns(self, on: date, hts: str | None, category: str, charged: set[str]) -> bool:
-        """Whether a quote of these goods on this date should carry this gap as a warning."""
+    def concerns_goods(self, on: date, hts: str | None, category: str) -> bool:
+        """Whether the gap may concern these goods on this date (before knowing which measures
+        are charged on them)."""
         if self.is_general or not self.covers(on):
             return False
         if self.categories and category not in self.categories:
             return False
-        if self.provisions and not (hts and any(hts.startswith(p) for p in self.provisions)):
-            return False
+        return not self.provisions or bool(hts and any(hts.startswith(p) for p in self.provisions))
+
+    def concerns_charges(self, charged: set[str]) -> bool:
         return not self.measures or bool(charged.intersection(self.measures))
 
 

@@ -124,15 +124,12 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
 
     ``fields`` is keyed by the canonical field names (hts, category, value, currency, fx_rate,
     mfn_rate, metal_content, steel_content, aluminum_content, us_content, auto_part,
-    not_auto_part, annex_ii, civil_aircraft); ``names`` says how
-    the user wrote each one (a column name or an option), so that errors point at it.
+    not_auto_part, annex_ii, civil_aircraft, mode, quantity); ``names`` says how the user wrote
+    each one (a column name or an option), so that errors point at it.
     """
 
-    def text(key: str) -> str | None:
-        raw = fields.get(key)
-        if raw is None or raw.strip() == "":
-            return None
-        return raw
+    given = {key: raw for key, raw in fields.items() if raw and not raw.isspace()}
+    text = given.get
 
     def label(key: str) -> str:
         return names.get(key, key)
