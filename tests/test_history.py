@@ -242,3 +242,10 @@ def test_gaps_warn_where_they_apply(schedule):
     assert not any("trucks and buses" in w for w in car.warnings)
     copper = _run(schedule, dict(hts="74081100", value=D(100), mfn_rate=D(0)), "2025-08-01")
     assert any("copper" in w for w in copper.warnings)
+
+
+def test_inclusive_of_mfn_compares_with_the_ad_valorem_rate_itself(schedule):
+    # 15% - 5.24% = 9.76% exactly, whatever the rounding of the MFN amount (0.27 on 5.24):
+    # 9.76% of 5.24 = 0.511 -> 0.51. (Found by the property "a larger value never lowers duty".)
+    quote = _run(schedule, dict(hts=CAR, value=D("5.24"), mfn_rate=D("0.0524")), "2025-09-16")
+    assert (quote.lines[1].rate, quote.lines[1].amount) == (D("0.0976"), D("0.51"))

@@ -24,7 +24,7 @@ from .engine import (
     plan_pricing,
     price_with_plan,
 )
-from .errors import InputError, TariffError
+from .errors import InputError, TariffError, file_problem
 from .fees import EntryShares, merchandise_processing_fee
 from .money import ZERO, format_money, parse_positive_amount, round_cent
 from .report import money_or_none, rate_or_none
@@ -208,16 +208,10 @@ def open_input(
     source = str(path)
     try:
         handle = path.open("r", encoding=encoding, errors="surrogateescape", newline="")
-    except FileNotFoundError:
-        raise InputError(f"{source}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{source}: is a directory, expected a CSV file") from None
-    except PermissionError:
-        raise InputError(f"{source}: permission denied") from None
     except LookupError:
         raise InputError(f"--encoding: unknown text encoding {encoding!r}") from None
     except OSError as exc:
-        raise InputError(f"{source}: cannot read: {exc.strerror}") from None
+        raise InputError(file_problem(source, exc, "a CSV file of shipments")) from None
     # A cell may be as long as it likes (a 10 MB note is still a note, not a broken file).
     csv.field_size_limit(2**31 - 1)
     with handle:

@@ -303,9 +303,12 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
     mfn_line, mfn_problem = _ordinary_duty(
         plan.mfn, plan.mfn_problem, shipment, customs_value, hts_label
     )
-    # The MFN rate the inclusive-of-MFN rules compare with: for a specific or compound rate, its
-    # ad valorem equivalent, the MFN duty divided by the customs value (CSMS 66242844).
-    mfn_rate = None if mfn_line is None else mfn_line.amount / customs_value
+    # The MFN rate the inclusive-of-MFN rules compare with: an ad valorem rate itself; for a
+    # specific or compound rate, its ad valorem equivalent, the MFN duty divided by the customs
+    # value (CSMS 66242844).
+    mfn_rate: Decimal | None = None
+    if mfn_line is not None and plan.mfn is not None:
+        mfn_rate = mfn_line.amount / customs_value if plan.mfn.specific else plan.mfn.ad_valorem
 
     charges = {
         measure.id: _Charge(measure, period, entry) for measure, period, entry in plan.charges

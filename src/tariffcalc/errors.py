@@ -28,3 +28,16 @@ def quoted(text: object, limit: int = 60) -> str:
     if len(shown) <= limit:
         return shown
     return f"{shown[:limit]}... ({len(str(text)):,} characters)"
+
+
+def file_problem(path: object, error: OSError | UnicodeDecodeError, expected: str) -> str:
+    """One line saying why a file cannot be read, and what was expected there."""
+    if isinstance(error, UnicodeDecodeError):
+        return f"{path}: not UTF-8 text (byte {error.start}); expected {expected}"
+    if isinstance(error, FileNotFoundError):
+        return f"{path}: file not found; expected {expected}"
+    if isinstance(error, IsADirectoryError):
+        return f"{path}: is a directory; expected {expected}"
+    if isinstance(error, PermissionError):
+        return f"{path}: permission denied reading {expected}"
+    return f"{path}: cannot read {expected}: {error.strerror}"

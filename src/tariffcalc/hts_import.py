@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, ScheduleError
+from .errors import InputError, ScheduleError, file_problem
 from .schedule import MFNRate, SpecificRate
 
 MFN_TABLE_ENV = "TARIFFCALC_MFN_TABLE"
@@ -110,16 +110,10 @@ def import_usitc(records: Iterable[Any], source: str) -> ImportResult:
 def read_usitc_file(path: Path) -> ImportResult:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected the USITC HTS JSON export") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; expected the USITC HTS JSON export") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(file_problem(path, exc, "the USITC HTS JSON export")) from None
     if not isinstance(data, list):
         raise InputError(f"{path}: expected a JSON array of HTS lines (the USITC export)")
     return import_usitc(data, f"USITC HTS export {path.name}")

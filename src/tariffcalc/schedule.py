@@ -33,7 +33,7 @@ from pydantic import (
 )
 
 from . import __version__
-from .errors import ScheduleError
+from .errors import ScheduleError, file_problem
 from .hts import ProvisionIndex, normalize_provision
 
 SCHEDULE_ENV = "TARIFFCALC_SCHEDULE"
@@ -634,18 +634,8 @@ def load_schedule(path: str | os.PathLike[str] | None = None) -> Schedule:
     schedule_path = Path(path) if path is not None else default_schedule_path()
     try:
         text = schedule_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScheduleError(f"{schedule_path}: schedule file not found") from None
-    except IsADirectoryError:
-        raise ScheduleError(f"{schedule_path}: is a directory, expected a YAML file") from None
-    except PermissionError:
-        raise ScheduleError(f"{schedule_path}: permission denied reading the schedule") from None
-    except UnicodeDecodeError as exc:
-        raise ScheduleError(
-            f"{schedule_path}: not UTF-8 text (byte {exc.start}): expected a YAML file"
-        ) from None
-    except OSError as exc:
-        raise ScheduleError(f"{schedule_path}: cannot read the schedule: {exc.strerror}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScheduleError(file_problem(schedule_path, exc, "a YAML schedule")) from None
     cache = _cache_file(text)
     cached = _read_cache(cache)
     if cached is not None:

@@ -50,27 +50,14 @@ def rates(
     else:
         scenario_text = f", scenario {scenario}" if scenario else ""
         table = Table(title=f"{schedule.title}: rates on {on}{scenario_text}", title_justify="left")
-        for column in (
-            "measure",
-            "category",
-            "rate",
-            "in_force",
-            "status",
-            "basis",
-            "from",
-            "to",
-            "heading",
-        ):
-            table.add_column(column, no_wrap=column != "basis")
-        table.add_column("authority", overflow="fold")
+        shown = [column for column in RATE_COLUMNS if column != "title"]
+        for column in shown:
+            wraps = column in ("basis", "authority")
+            table.add_column(column, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis")
         for row, text in zip(table_rows, rows, strict=True):
-            table.add_row(
-                text["measure"],
-                text["category"],
-                percent_text(row.rate),
-                percent_text(row.in_force),
-                *(text[c] for c in ("status", "basis", "from", "to", "heading", "authority")),
-            )
+            # Rates for people (25%, 2.5%); the other cells as in the CSV.
+            text.update(rate=percent_text(row.rate), in_force=percent_text(row.in_force))
+            table.add_row(*(text[column] for column in shown))
         out = out_console()
         out.print(table)
         out.print(f"Reviewed through {schedule.reviewed_through}. Not modelled:", markup=False)
