@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from quote_cases import check_quote, hand_checked
 
 from tariffcalc import Schedule, Shipment, price_shipment
 from tariffcalc.errors import InputError, ScheduleError
@@ -159,20 +160,9 @@ def _run(schedule: Schedule, shipment: dict, on: str, scenario: str | None):
     return price_shipment(schedule, Shipment(**shipment), date.fromisoformat(on), scenario)
 
 
-@pytest.mark.parametrize(
-    "shipment, on, scenario, lines, total, on_hold, excluded",
-    [case[1:] for case in CASES],
-    ids=[case[0] for case in CASES],
-)
-def test_hand_checked_quotes(schedule, shipment, on, scenario, lines, total, on_hold, excluded):
-    quote = _run(schedule, shipment, on, scenario)
-    got = [(line.measure, line.heading, f"{line.rate.normalize():f}", f"{line.amount}")
-           for line in quote.lines]
-    assert got == lines
-    assert f"{quote.total_duty}" == total
-    assert f"{quote.on_hold_duty}" == on_hold
-    assert sorted(item.measure for item in quote.excluded) == sorted(excluded)
-    assert quote.total_duty == quote.base_duty + quote.additional_duty
+@hand_checked(CASES)
+def test_hand_checked_quotes(schedule, case):
+    check_quote(schedule, case)
 
 
 def test_excluded_measures_say_why(schedule):
