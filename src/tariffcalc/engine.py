@@ -40,7 +40,7 @@ class DutyLine:
     basis: Decimal  # the value (USD) the rate is charged on
     amount: Decimal
     why: str
-    program: str  # "mfn", "ieepa", "section-232"
+    program: str  # "mfn", "ieepa", "section-232", "section-122"
     on_hold_rate: Decimal = ZERO  # suspended portion of the rate, not collected
     on_hold_amount: Decimal = ZERO_MONEY
 
