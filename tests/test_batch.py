@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tariffcalc import batch as batch_module
 from tariffcalc import price_shipment, shipment_from_fields
 from tariffcalc.batch import neutralize_formula
 from tariffcalc.cli import ExitCode, app
-from tariffcalc.engine import price_with_plan
 from tariffcalc.money import format_money
 
 runner = CliRunner()
@@ -197,15 +197,16 @@ def test_failure_leaves_existing_output_untouched(tmp_path: Path):
 def test_interrupt_leaves_no_partial_file(tmp_path: Path, monkeypatch):
     out = tmp_path / "out.csv"
     source = write(tmp_path, "hts,value\n8711.50.00,100\n8711.50.00,200\n")
-    calls = []
+    writes = []
+    real_write = batch_module._Writer.write
 
-    def interrupted(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return price_with_plan(*args, **kwargs)
+    def interrupted(self, values):
+        writes.append(values)
+        if len(writes) == 2:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of the file
+        real_write(self, values)
 
-    monkeypatch.setattr("tariffcalc.batch.price_with_plan", interrupted)
+    monkeypatch.setattr(batch_module._Writer, "write", interrupted)
     result = runner.invoke(app, ["batch", str(source), "-o", str(out), "--date", "2025-05-03"])
     assert result.exit_code == ExitCode.INTERRUPTED
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

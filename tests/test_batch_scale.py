@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tariffcalc import TariffError, price_shipment, shipment_from_fields
+from tariffcalc.batch import open_input, price_table, scan_entries
 from tariffcalc.cli import ExitCode, app
 from tariffcalc.money import format_money
 from tariffcalc.report import money_or_none, rate_or_none
@@ -126,3 +127,20 @@ def test_a_leading_zero_lost_in_a_spreadsheet_is_flagged(tmp_path: Path):
     result = runner.invoke(app, ["batch", str(source)])
     row = list(csv.DictReader(io.StringIO(result.stdout)))[0]
     assert row["status"] == "error" and "leading zero" in row["error"]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_fast_path_writes_exactly_what_the_engine_path_writes(tmp_path: Path, schedule, seed):
+    source = tmp_path / "generated.csv"
+    generate.write(4000, source, seed=seed)
+    outputs = []
+    for fast in (True, False):
+        with open_input(source) as table:
+            entries = scan_entries(table, date(2025, 5, 3))
+        with open_input(source) as table:
+            out = io.StringIO()
+            summary = price_table(schedule, table, out, default_date=date(2025, 5, 3),
+                                  entries=entries, fast=fast)
+        outputs.append((out.getvalue(), summary.rows, summary.failed,
+                        {k: vars(v) for k, v in summary.by_category.items()}))
+    assert outputs[0] == outputs[1]

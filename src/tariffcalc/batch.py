@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from .engine import (
     EFFECTIVE_RATE_PLACES,
+    MFN_MEASURE,
     PricingPlan,
     Quote,
     plan_key,
@@ -25,10 +26,10 @@ from .engine import (
     price_with_plan,
 )
 from .errors import InputError, TariffError, file_problem
-from .fees import EntryShares, merchandise_processing_fee
-from .money import ZERO, format_money, parse_positive_amount, round_cent
+from .fees import EntryShares, hmf_amount, mpf_amount
+from .money import ZERO, ZERO_MONEY, format_money, parse_positive_amount, round_cent
 from .report import money_or_none, rate_or_none
-from .schedule import Schedule
+from .schedule import Fee, Schedule
 from .shipment import Shipment, parse_date, shipment_from_fields
 
 RESULT_FIELDS = (
@@ -51,6 +52,61 @@ _RISKY_FIRST = frozenset("=@\t\r+-")
 _FORMULA_START = ("=", "@", "\t", "\r")
 
 
+@dataclass(frozen=True, slots=True)
+class PricedRow:
+    """What the batch writes for a priced row (from a full Quote, or from the fast path)."""
+
+    category: str
+    customs_value: Decimal
+    base_duty: Decimal | None
+    additional_duty: Decimal
+    total_duty: Decimal | None
+    on_hold_duty: Decimal
+    effective_rate: Decimal | None
+    ieepa_duty: Decimal
+    mpf: Decimal | None
+    hmf: Decimal | None
+    total_fees: Decimal | None
+    landed_cost: Decimal | None
+    warnings: str | None
+
+    @classmethod
+    def from_quote(cls, quote: Quote) -> PricedRow:
+        return cls(
+            quote.category,
+            quote.customs_value,
+            quote.base_duty,
+            quote.additional_duty,
+            quote.total_duty,
+            quote.on_hold_duty,
+            quote.effective_rate,
+            quote.ieepa_duty,
+            quote.mpf,
+            quote.hmf,
+            quote.total_fees,
+            quote.landed_cost,
+            " | ".join(quote.warnings) or None,
+        )
+
+    def cells(self) -> list[str | None]:
+        return [
+            self.category,
+            money_or_none(self.base_duty),
+            format_money(self.additional_duty),
+            money_or_none(self.total_duty),
+            format_money(self.on_hold_duty),
+            rate_or_none(self.effective_rate),
+            STATUS_OK,
+            None,
+            format_money(self.ieepa_duty),
+            money_or_none(self.mpf),
+            money_or_none(self.hmf),
+            money_or_none(self.total_fees),
+            money_or_none(self.landed_cost),
+            self.warnings,
+        ]
+
+
 @dataclass
 class CategoryTotals:
     rows: int = 0
@@ -63,20 +119,20 @@ class CategoryTotals:
     total_fees: Decimal = ZERO
     fees_unknown_rows: int = 0
 
-    def add(self, quote: Quote) -> None:
+    def add(self, row: PricedRow) -> None:
         self.rows += 1
-        self.customs_value += quote.customs_value
-        if quote.base_duty is None:
+        self.customs_value += row.customs_value
+        if row.base_duty is None:
             self.base_unknown_rows += 1
         else:
-            self.base_duty += quote.base_duty
-        self.additional_duty += quote.additional_duty
-        self.on_hold_duty += quote.on_hold_duty
-        self.ieepa_duty += quote.ieepa_duty
-        if quote.total_fees is None:
+            self.base_duty += row.base_duty
+        self.additional_duty += row.additional_duty
+        self.on_hold_duty += row.on_hold_duty
+        self.ieepa_duty += row.ieepa_duty
+        if row.total_fees is None:
             self.fees_unknown_rows += 1
         else:
-            self.total_fees += quote.total_fees
+            self.total_fees += row.total_fees
 
     def merge(self, other: CategoryTotals) -> None:
         for name in self.__dataclass_fields__:
@@ -452,11 +508,14 @@ def price_table(
     scenario: str | None = None,
     entries: dict[str, Entry] | None = None,
     progress: Callable[[int], None] | None = None,
+    fast: bool = True,
 ) -> BatchSummary:
     """Price every row of ``table`` and write one output row per input row, in order.
 
     ``entries`` (from :func:`scan_entries`) groups rows by their ``entry`` column: the MPF is
     then computed on the entry and shared among its rows in proportion to their values.
+    ``fast`` prices the rows whose duty is proportional to their value without building a
+    full quote (see :class:`_LinearRows`); the results are the same.
     """
     if fmt not in OUTPUT_FORMATS:
         raise InputError(f"--format: expected one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")
@@ -466,45 +525,39 @@ def price_table(
     writer = _Writer(out, fmt, header + result_columns(header))
     summary = BatchSummary()
     plans: dict[tuple[object, ...], PricingPlan] = {}
+    linear = _LinearRows(schedule, scenario, reader, entries, plans) if fast else None
     for number, line, raw_cells in table.rows:
         summary.rows += 1
         cells = reader.clean(raw_cells)
-        try:
-            shipment, on, key = reader.read(raw_cells)
-            # The law is resolved once per distinct goods, date and declarations; each row
-            # only does its own arithmetic.
-            plan_id = (plan_key(shipment), on)
-            plan = plans.get(plan_id)
-            if plan is None:
-                plan = plans[plan_id] = plan_pricing(schedule, shipment, on, scenario)
-            quote = price_with_plan(schedule, plan, shipment)
-            if key is not None and entries is not None and key in entries:
-                quote = _with_entry_fees(schedule, quote, entries[key], reader.names)
-        except TariffError as exc:
-            summary.failed += 1
-            if len(summary.first_errors) < 5:
-                summary.first_errors.append(f"{table.source}: row {number} (line {line}): {exc}")
+        priced = linear.price(raw_cells) if linear is not None else None
+        error = ""
+        if priced is None:
+            try:
+                shipment, on, key = reader.read(raw_cells)
+                # The law is resolved once per distinct goods, date and declarations; each row
+                # only does its own arithmetic.
+                plan_id = (plan_key(shipment), on)
+                plan = plans.get(plan_id)
+                if plan is None:
+                    plan = plans[plan_id] = plan_pricing(schedule, shipment, on, scenario)
+                quote = price_with_plan(schedule, plan, shipment)
+                if key is not None and entries is not None and key in entries:
+                    quote = _with_entry_fees(schedule, quote, entries[key], reader.names)
+                priced = PricedRow.from_quote(quote)
+            except TariffError as exc:
+                error = str(exc)
+                summary.failed += 1
+                if len(summary.first_errors) < 5:
+                    summary.first_errors.append(
+                        f"{table.source}: row {number} (line {line}): {error}"
+                    )
+        if priced is None:
             results: list[str | None] = [None] * len(RESULT_FIELDS)
             results[RESULT_FIELDS.index("status")] = STATUS_ERROR
-            results[RESULT_FIELDS.index("error")] = str(exc)
+            results[RESULT_FIELDS.index("error")] = error
         else:
-            summary.by_category.setdefault(quote.category, CategoryTotals()).add(quote)
-            results = [
-                quote.category,
-                money_or_none(quote.base_duty),
-                format_money(quote.additional_duty),
-                money_or_none(quote.total_duty),
-                format_money(quote.on_hold_duty),
-                rate_or_none(quote.effective_rate),
-                STATUS_OK,
-                None,
-                format_money(quote.ieepa_duty),
-                money_or_none(quote.mpf),
-                money_or_none(quote.hmf),
-                money_or_none(quote.total_fees),
-                money_or_none(quote.landed_cost),
-                " | ".join(quote.warnings) or None,
-            ]
+            summary.by_category.setdefault(priced.category, CategoryTotals()).add(priced)
+            results = priced.cells()
         # The input cells as they were (a short row padded, a long row's surplus in the error).
         inputs: list[str | None] = [*cells[: len(header)], *[""] * (len(header) - len(cells))]
         writer.write(inputs + results)
@@ -525,12 +578,188 @@ def _with_entry_fees(
         )
     if schedule.fees is None:
         return quote
-    if entry.shares is None:
-        mpf = merchandise_processing_fee(schedule.fees.mpf, entry.value, entry.entry_date)
-        if mpf.amount is None:
-            return quote  # unknown for the entry as for the row; the quote already says so
-        entry.shares = EntryShares(mpf.amount, entry.value, entry.rows)
-    share = entry.shares.share(quote.customs_value)
+    share = _entry_share(schedule.fees.mpf, entry, quote.customs_value)
+    if share is None or entry.shares is None:
+        return quote  # unknown for the entry as for the row; the quote already says so
     note = f"MPF: {format_money(share)} of the entry's {format_money(entry.shares.total)}"
     notes = (note, *(n for n in quote.fee_notes if not n.startswith("MPF:")))
     return replace(quote, mpf=share, fee_notes=notes)
+
+
+class _Linear:
+    """The duty of goods whose every line is a fixed rate of the customs value: the rates come
+    from the engine (a quote of the same goods, date and declarations); only the arithmetic,
+    with the engine's rounding, is done here per row."""
+
+    __slots__ = ("category", "mfn", "lines", "warnings", "on")
+
+    def __init__(self, quote: Quote) -> None:
+        self.category = quote.category
+        self.on = quote.entry_date
+        self.mfn = next((line.rate for line in quote.lines if line.measure == MFN_MEASURE), None)
+        # (rate collected, rate on hold, collected under IEEPA) of each additional line
+        self.lines = tuple(
+            (line.rate, line.on_hold_rate, line.program == "ieepa")
+            for line in quote.lines
+            if line.measure != MFN_MEASURE
+        )
+        self.warnings = " | ".join(quote.warnings) or None
+
+
+# Cells the fast path reads as they are; any other declared field sends the row to the engine.
+_LINEAR_FIELDS = ("hts", "category", "date", "mfn_rate", "auto_part", "annex_ii",
+                  "civil_aircraft", "mode")  # fmt: skip
+_AMOUNT_FIELDS = ("metal_content", "steel_content", "aluminum_content", "us_content", "quantity")
+_PROBE_VALUE = "1000"
+
+
+class _LinearRows:
+    """The batch's fast path. Most rows declare no content or quantity, so every duty line is
+    a fixed rate of the customs value: the law for their goods, date and declarations is
+    resolved once (by a quote from the engine) and each row only multiplies and rounds, as the
+    engine does. A row that is not of that kind, or that is not perfectly plain, returns None
+    and goes through the engine; so do all errors, so that their messages are the engine's."""
+
+    def __init__(
+        self,
+        schedule: Schedule,
+        scenario: str | None,
+        reader: _RowReader,
+        entries: dict[str, Entry] | None,
+        plans: dict[tuple[object, ...], PricingPlan],
+    ) -> None:
+        self.schedule, self.scenario, self.reader = schedule, scenario, reader
+        self.entries, self.plans = entries, plans
+        fields = reader.index
+        self.width = len(reader.header)
+        self.value_at = fields["value"]
+        self.key_at = tuple(fields.get(name) for name in _LINEAR_FIELDS)
+        self.currency_at = (fields.get("currency"), fields.get("fx_rate"))
+        # The exchange rate of each (currency, fx_rate) pair of cells, or None when the pair
+        # is not valid (the engine's path then says why).
+        self.exchange: dict[tuple[str, str], tuple[Decimal | None] | None] = {}
+        self.amount_at = tuple(fields[name] for name in _AMOUNT_FIELDS if name in fields)
+        self.entry_at = fields.get("entry")
+        self.known: dict[tuple[str, ...], tuple[_Linear, str | None] | None] = {}
+
+    def price(self, cells: list[str]) -> PricedRow | None:
+        if len(cells) != self.width or not "".join(cells).isascii():
+            return None
+        for position in self.amount_at:
+            if cells[position].strip():
+                return None
+        value_text = cells[self.value_at].strip()
+        if not _PLAIN_AMOUNT.match(value_text):
+            return None
+        value = Decimal(value_text)
+        if not value:
+            return None
+        key = tuple("" if at is None else cells[at] for at in self.key_at)
+        resolved = self.known.get(key, _UNKNOWN)
+        if resolved is _UNKNOWN:
+            resolved = self.known[key] = self._resolve(key)
+        if resolved is None:
+            return None
+        linear, mode = resolved
+        pair = tuple("" if at is None else cells[at] for at in self.currency_at)
+        exchange = self.exchange.get(pair, _UNKNOWN)  # type: ignore[arg-type]
+        if exchange is _UNKNOWN:
+            exchange = self.exchange[pair] = self._exchange(pair)  # type: ignore[index]
+        if exchange is None:
+            return None
+        fx_rate = exchange[0]
+        customs_value = round_cent(value if fx_rate is None else value * fx_rate)
+        entry = None
+        if self.entry_at is not None and self.entries is not None:
+            entry = self.entries.get(cells[self.entry_at].strip())
+            if entry is not None and entry.entry_date != linear.on:
+                return None  # the engine's path says why (one entry, one date)
+        return self._amounts(linear, customs_value, mode, entry)
+
+    def _exchange(self, pair: tuple[str, ...]) -> tuple[Decimal | None] | None:
+        fields = {"category": "general", "value": _PROBE_VALUE, "currency": pair[0],
+                  "fx_rate": pair[1]}  # fmt: skip
+        try:
+            return (shipment_from_fields(fields, self.reader.names).fx_rate,)
+        except TariffError:
+            return None
+
+    def _resolve(self, key: tuple[str, ...]) -> tuple[_Linear, str | None] | None:
+        fields: dict[str, str | None] = dict(zip(_LINEAR_FIELDS, key, strict=True))
+        fields["value"] = _PROBE_VALUE
+        try:
+            shipment = shipment_from_fields(fields, self.reader.names)
+            date_text = fields.get("date")
+            on = parse_date(date_text, "date") if date_text else self.reader.default_date
+            plan_id = (plan_key(shipment), on)
+            plan = self.plans.get(plan_id)
+            if plan is None:
+                plan = self.plans[plan_id] = plan_pricing(
+                    self.schedule, shipment, on, self.scenario
+                )
+            quote = price_with_plan(self.schedule, plan, shipment)
+        except TariffError:
+            return None
+        if plan.mfn is not None and plan.mfn.specific:
+            return None
+        if any(line.basis != quote.customs_value for line in quote.lines):
+            return None
+        return _Linear(quote), shipment.mode
+
+    def _amounts(
+        self, linear: _Linear, customs_value: Decimal, mode: str | None, entry: Entry | None
+    ) -> PricedRow:
+        additional = on_hold = ieepa = ZERO_MONEY
+        for rate, held, is_ieepa in linear.lines:
+            amount = round_cent(customs_value * rate)
+            additional += amount
+            if held:
+                on_hold += round_cent(customs_value * held)
+            if is_ieepa:
+                ieepa += amount
+        base = None if linear.mfn is None else round_cent(customs_value * linear.mfn)
+        total = None if base is None else base + additional
+        effective = None
+        if total is not None:
+            effective = (total / customs_value).quantize(EFFECTIVE_RATE_PLACES)
+        mpf = hmf = None
+        fees = self.schedule.fees
+        if fees is not None:
+            if entry is not None:
+                mpf = _entry_share(fees.mpf, entry, customs_value)
+            else:
+                mpf = mpf_amount(fees.mpf, customs_value, linear.on)
+            hmf = hmf_amount(fees.hmf, customs_value, mode)
+        total_fees = None if mpf is None else mpf + (hmf or ZERO_MONEY)
+        landed = None
+        if total is not None and total_fees is not None:
+            landed = customs_value + total + total_fees
+        return PricedRow(
+            linear.category,
+            customs_value,
+            base,
+            additional,
+            total,
+            on_hold,
+            effective,
+            ieepa,
+            mpf,
+            hmf,
+            total_fees,
+            landed,
+            linear.warnings,
+        )
+
+
+_UNKNOWN: Any = object()
+_PLAIN_AMOUNT = re.compile(r"^\d{1,15}(\.\d{1,10})?$|^\.\d{1,10}$", re.ASCII)
+
+
+def _entry_share(fee: Fee, entry: Entry, customs_value: Decimal) -> Decimal | None:
+    """A row's share of its entry's MPF (None while the entry's MPF is not known)."""
+    if entry.shares is None:
+        mpf = mpf_amount(fee, entry.value, entry.entry_date)
+        if mpf is None:
+            return None
+        entry.shares = EntryShares(mpf, entry.value, entry.rows)
+    return entry.shares.share(customs_value)

@@ -17,32 +17,54 @@ class FeeAmount:
     note: str
 
 
-def merchandise_processing_fee(fee: Fee, entered_value: Decimal, on: date) -> FeeAmount:
+def mpf_amount(fee: Fee, entered_value: Decimal, on: date) -> Decimal | None:
     """The MPF of a whole entry: rate x entered value, held between the bounds of the fiscal
-    year of the entry date (the bounds apply to the entry, not to each line)."""
+    year of the entry date (the bounds apply to the entry, not to each line); None when the
+    bounds of that date are not known."""
     bounds = fee.bounds_on(on)
     if bounds is None:
+        return None
+    computed = round_cent(entered_value * fee.rate)
+    return round_cent(min(max(computed, bounds.minimum), bounds.maximum))
+
+
+def hmf_amount(fee: Fee, value: Decimal, mode: str | None) -> Decimal | None:
+    """The HMF of a line: charged on the transport modes the fee names (ocean); None when the
+    mode is not given."""
+    if mode is None:
+        return None
+    if fee.modes and mode not in fee.modes:
+        return ZERO_MONEY
+    return round_cent(value * fee.rate)
+
+
+def merchandise_processing_fee(fee: Fee, entered_value: Decimal, on: date) -> FeeAmount:
+    """:func:`mpf_amount`, with a note that says how it was reached."""
+    amount = mpf_amount(fee, entered_value, on)
+    bounds = fee.bounds_on(on)
+    if amount is None or bounds is None:
         return FeeAmount(None, f"{fee.title}: the bounds for entries of {on} are not established")
     computed = round_cent(entered_value * fee.rate)
-    amount = min(max(computed, bounds.minimum), bounds.maximum)
     note = f"{format_percent(fee.rate)} of {format_money(entered_value)}"
     if computed < bounds.minimum:
         note += f" = {format_money(computed)}, raised to the entry minimum"
     elif computed > bounds.maximum:
         note += f" = {format_money(computed)}, lowered to the entry maximum"
-    return FeeAmount(round_cent(amount), note)
+    return FeeAmount(amount, note)
 
 
 def harbor_maintenance_fee(fee: Fee, value: Decimal, mode: str | None) -> FeeAmount:
-    if mode is None:
+    """:func:`hmf_amount`, with a note."""
+    amount = hmf_amount(fee, value, mode)
+    if amount is None:
         return FeeAmount(
             None,
             f"{fee.title} not included: the transport mode is not given (--mode / column mode; "
             "it is charged on ocean cargo only)",
         )
-    if fee.modes and mode not in fee.modes:
-        return FeeAmount(ZERO_MONEY, f"not charged on {mode} cargo")
-    return FeeAmount(round_cent(value * fee.rate), f"{format_percent(fee.rate)} of {value}")
+    if not amount and fee.modes and mode not in fee.modes:
+        return FeeAmount(amount, f"not charged on {mode} cargo")
+    return FeeAmount(amount, f"{format_percent(fee.rate)} of {value}")
 
 
 class EntryShares:
