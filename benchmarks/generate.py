@@ -89,7 +89,8 @@ def rows(count: int, seed: int = 20250503):
             row = {**row, "category": "", "metal_content": "", "currency": "", "fx_rate": "",
                    **BAD_ROWS[rng.randrange(len(BAD_ROWS))]}
         if rng.random() < 0.01:
-            row["note"] = rng.choice(("fragile, handle with care", "line 1\nline 2", "=1+1"))
+            row["note"] = rng.choice(("fragile, handle with care", "line 1\nline 2", "=1+1",
+                                      "取扱注意 (handle with care)"))
         yield row
 
 

@@ -640,11 +640,20 @@ class _LinearRows:
         self.exchange: dict[tuple[str, str], tuple[Decimal | None] | None] = {}
         self.amount_at = tuple(fields[name] for name in _AMOUNT_FIELDS if name in fields)
         self.entry_at = fields.get("entry")
+        self.read_at = (self.value_at, *self.key_at, *self.currency_at, self.entry_at)
         self.known: dict[tuple[str, ...], tuple[_Linear, str | None] | None] = {}
 
     def price(self, cells: list[str]) -> PricedRow | None:
-        if len(cells) != self.width or not "".join(cells).isascii():
+        if len(cells) != self.width:
             return None
+        joined = "".join(cells)
+        if not joined.isascii():
+            # Notes in Japanese are fine; undecodable bytes, or full-width digits in the cells
+            # that are read (NFKC turns them into digits), are for the engine's path.
+            if _UNDECODED.search(joined) or not all(
+                cells[at].isascii() for at in self.read_at if at is not None
+            ):
+                return None
         for position in self.amount_at:
             if cells[position].strip():
                 return None
