@@ -144,3 +144,25 @@ def test_fast_path_writes_exactly_what_the_engine_path_writes(tmp_path: Path, sc
         outputs.append((out.getvalue(), summary.rows, summary.failed,
                         {k: vars(v) for k, v in summary.by_category.items()}))
     assert outputs[0] == outputs[1]
+
+
+def test_entries_spilled_to_disk_price_the_same(tmp_path: Path, schedule):
+    """Past a number of entries the first pass keeps them in a temporary SQLite file, so that
+    memory does not grow with the file; the results are the same."""
+    source = tmp_path / "generated.csv"
+    generate.write(3000, source, seed=3)
+    outputs = []
+    for limit in (1_000_000, 50):
+        with open_input(source) as table:
+            entries = scan_entries(table, date(2025, 5, 3), limit=limit)
+        assert (entries.database is not None) == (limit == 50)
+        with open_input(source) as table:
+            out = io.StringIO()
+            summary = price_table(schedule, table, out, default_date=date(2025, 5, 3),
+                                  entries=entries)
+        outputs.append(out.getvalue())
+        entries.close()
+    assert outputs[0] == outputs[1]
+    # An entry is released once its rows have had their shares; only an entry with a row that
+    # failed (and so took no share) can stay.
+    assert len(entries.open) <= summary.failed

@@ -428,6 +428,102 @@ class Entry:
     shares: EntryShares | None = None
 
 
+class EntryBook:
+    """Each entry's date, value and rows, from the first pass over a file.
+
+    Kept in memory up to ``limit`` entries, then in a temporary SQLite file beside nothing the
+    user sees (removed on close), so that memory does not grow with the file: a year of lines
+    can hold millions of entries. In the second pass the entries being priced are held in memory
+    until their last row has had its share of the entry's MPF.
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.limit = limit
+        self.memory: dict[str, Entry] = {}
+        self.database: Any = None
+        self.pending: list[tuple[str, int, int]] = []
+        self.open: dict[str, Entry] = {}
+
+    def add(self, key: str, on: date, customs_value: Decimal) -> None:
+        if self.database is None:
+            entry = self.memory.setdefault(key, Entry(on))
+            if on == entry.entry_date:
+                entry.value += customs_value
+                entry.rows += 1
+            if len(self.memory) > self.limit:
+                self._spill()
+            return
+        self.pending.append((key, on.toordinal(), int(customs_value * 100)))
+        if len(self.pending) >= 10_000:
+            self._flush()
+
+    def _spill(self) -> None:
+        import sqlite3
+        import tempfile as temp
+
+        self.folder = temp.TemporaryDirectory(prefix="tariffcalc-entries-")
+        self.database = sqlite3.connect(Path(self.folder.name) / "entries.sqlite")
+        self.database.execute("PRAGMA journal_mode=OFF")
+        self.database.execute("PRAGMA synchronous=OFF")
+        self.database.execute(
+            "CREATE TABLE entry (key TEXT PRIMARY KEY, day INTEGER, cents INTEGER, rows INTEGER)"
+        )
+        self.database.executemany(
+            "INSERT INTO entry VALUES (?, ?, ?, ?)",
+            (
+                (k, e.entry_date.toordinal(), int(e.value * 100), e.rows)
+                for k, e in self.memory.items()
+            ),
+        )
+        self.memory.clear()
+
+    def _flush(self) -> None:
+        # The first row of an entry sets its date; rows of another date are not counted.
+        self.database.executemany(
+            "INSERT INTO entry VALUES (?, ?, ?, 1) ON CONFLICT(key) DO UPDATE SET "
+            "cents = cents + excluded.cents, rows = rows + 1 WHERE day = excluded.day",
+            self.pending,
+        )
+        self.pending = []
+
+    def get(self, key: str | None) -> Entry | None:
+        if key is None:
+            return None
+        if self.database is None:
+            return self.memory.get(key)
+        entry = self.open.get(key)
+        if entry is None:
+            if self.pending:
+                self._flush()
+            found = self.database.execute(
+                "SELECT day, cents, rows FROM entry WHERE key = ?", (key,)
+            ).fetchone()
+            if found is None:
+                return None
+            day, cents, rows = found
+            entry = Entry(date.fromordinal(day), Decimal(cents).scaleb(-2), rows)
+            self.open[key] = entry
+        return entry
+
+    def handed_out(self, key: str, entry: Entry) -> None:
+        """An entry whose every row has had its share is not needed any more."""
+        if self.database is not None and (entry.shares is None or entry.shares.left <= 0):
+            self.open.pop(key, None)
+
+    def __len__(self) -> int:
+        if self.database is None:
+            return len(self.memory)
+        if self.pending:
+            self._flush()
+        return int(self.database.execute("SELECT COUNT(*) FROM entry").fetchone()[0])
+
+    def close(self) -> None:
+        if self.database is not None:
+            self.database.close()
+            self.folder.cleanup()
+            self.database = None
+
+
 class _RowReader:
     """Turns the cells of one row into (shipment, entry date, entry key), naming bad columns."""
 
@@ -462,19 +558,19 @@ class _RowReader:
         return shipment, on, entry
 
 
-def scan_entries(table: InputTable, default_date: date) -> dict[str, Entry]:
+def scan_entries(table: InputTable, default_date: date, limit: int = 200_000) -> EntryBook:
     """First pass over a file with an ``entry`` column: each entry's value, rows and date, so
     that the MPF bounds apply to the entry as a whole. Rows that cannot be read are left out
     (they fail again, with their message, when priced)."""
     fields = table.fields
+    entries = EntryBook(limit)
     if "entry" not in fields:
-        return {}
+        return entries
 
     def cell(cells: list[str], name: str) -> str:
         position = fields.get(name)
         return cells[position].strip() if position is not None and position < len(cells) else ""
 
-    entries: dict[str, Entry] = {}
     for _number, _line, cells in table.rows:
         key = cell(cells, "entry")
         if not key:
@@ -491,10 +587,7 @@ def scan_entries(table: InputTable, default_date: date) -> dict[str, Entry]:
             on = parse_date(date_text, "date") if date_text else default_date
         except TariffError:
             continue
-        entry = entries.setdefault(key, Entry(on))
-        if on == entry.entry_date:
-            entry.value += round_cent(value)
-            entry.rows += 1
+        entries.add(key, on, round_cent(value))
     return entries
 
 
@@ -506,7 +599,7 @@ def price_table(
     fmt: str = "csv",
     default_date: date,
     scenario: str | None = None,
-    entries: dict[str, Entry] | None = None,
+    entries: EntryBook | None = None,
     progress: Callable[[int], None] | None = None,
     fast: bool = True,
 ) -> BatchSummary:
@@ -541,8 +634,10 @@ def price_table(
                 if plan is None:
                     plan = plans[plan_id] = plan_pricing(schedule, shipment, on, scenario)
                 quote = price_with_plan(schedule, plan, shipment)
-                if key is not None and entries is not None and key in entries:
-                    quote = _with_entry_fees(schedule, quote, entries[key], reader.names)
+                entry = entries.get(key) if entries is not None else None
+                if entry is not None and key is not None:
+                    quote = _with_entry_fees(schedule, quote, entry, reader.names)
+                    entries.handed_out(key, entry)  # type: ignore[union-attr]
                 priced = PricedRow.from_quote(quote)
             except TariffError as exc:
                 error = str(exc)
@@ -625,7 +720,7 @@ class _LinearRows:
         schedule: Schedule,
         scenario: str | None,
         reader: _RowReader,
-        entries: dict[str, Entry] | None,
+        entries: EntryBook | None,
         plans: dict[tuple[object, ...], PricingPlan],
     ) -> None:
         self.schedule, self.scenario, self.reader = schedule, scenario, reader
@@ -678,12 +773,16 @@ class _LinearRows:
             return None
         fx_rate = exchange[0]
         customs_value = round_cent(value if fx_rate is None else value * fx_rate)
-        entry = None
+        entry = entry_key = None
         if self.entry_at is not None and self.entries is not None:
-            entry = self.entries.get(cells[self.entry_at].strip())
+            entry_key = cells[self.entry_at].strip() or None
+            entry = self.entries.get(entry_key)
             if entry is not None and entry.entry_date != linear.on:
                 return None  # the engine's path says why (one entry, one date)
-        return self._amounts(linear, customs_value, mode, entry)
+        priced = self._amounts(linear, customs_value, mode, entry)
+        if entry is not None and entry_key is not None and self.entries is not None:
+            self.entries.handed_out(entry_key, entry)
+        return priced
 
     def _exchange(self, pair: tuple[str, ...]) -> tuple[Decimal | None] | None:
         fields = {"category": "general", "value": _PROBE_VALUE, "currency": pair[0],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,7 @@ from ..batch import (
     OUTPUT_FORMATS,
     BatchSummary,
     CategoryTotals,
-    Entry,
+    EntryBook,
     InputTable,
     atomic_output,
     open_input,
@@ -90,7 +91,9 @@ def batch(
     with open_input(input_file, encoding, columns) as table:
         if "entry" in table.fields:
             entries = scan_entries(table, on)
-    with open_input(input_file, encoding, columns) as table:
+    with contextlib.ExitStack() as cleanup, open_input(input_file, encoding, columns) as table:
+        if entries is not None:
+            cleanup.callback(entries.close)
         progress_console = err if err.is_terminal else None
         if output is None:
             summary = _price_with_progress(
@@ -128,7 +131,7 @@ def _price_with_progress(
     fmt: str,
     on: date,
     scenario: str | None,
-    entries: dict[str, Entry] | None,
+    entries: EntryBook | None,
     console: Console | None,
 ) -> BatchSummary:
     if console is None:
