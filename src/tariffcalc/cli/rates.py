@@ -53,7 +53,7 @@ def rates(
         shown = [column for column in RATE_COLUMNS if column != "title"]
         for column in shown:
             wraps = column in ("basis", "authority")
-            table.add_column(column, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis")
+            table.add_column(column, no_wrap=not wraps, min_width=12 if wraps else None)
         for row, text in zip(table_rows, rows, strict=True):
             # Rates for people (25%, 2.5%); the other cells as in the CSV.
             text.update(rate=percent_text(row.rate), in_force=percent_text(row.in_force))
