@@ -662,6 +662,10 @@ def _cache_file(text: str) -> Path | None:
     digest = hashlib.sha256()
     for part in (text, __version__, pydantic_version, sys.version):
         digest.update(part.encode("utf-8", "surrogatepass"))
+    # The models' own code: a cache written by another shape of them is never read back.
+    for module in (Path(__file__), Path(__file__).with_name("hts.py")):
+        with contextlib.suppress(OSError):
+            digest.update(module.read_bytes())
     return base / f"schedule-{digest.hexdigest()[:32]}.pickle"
 
 
