@@ -227,3 +227,14 @@ def test_readme_library_snippet_runs_without_the_cli():
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_not_in_force_in_json_and_table():
+    data = json.loads(run(*WORKED, "--format", "json").stdout)
+    kinds = {item["measure"]: item["kind"] for item in data["not_in_force"]}
+    assert kinds == {"section-122": "not-yet-in-force", "steel-derivatives-232": "not-yet-listed"}
+    assert {item["kind"] for item in data["excluded"]} <= {"exclusion", "stacking", "scenario"}
+    table = run(*WORKED).stdout
+    # A surcharge on every good that starts next year says nothing about this entry; a list the
+    # goods join later does.
+    assert "steel-derivatives-232" in table and "section-122" not in table

@@ -51,6 +51,9 @@ class ExcludedMeasure:
     title: str
     reason: str
     heading: str | None = None
+    # exclusion, stacking, scenario; or, for measures not in force on the date:
+    # not-yet-in-force, ended, not-in-force, not-yet-listed
+    kind: str = "exclusion"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,12 +165,17 @@ def _exclusion_on(
     return None
 
 
-def _not_in_force_reason(measure: Measure, on: date) -> str:
+def _not_in_force(measure: Measure, on: date) -> ExcludedMeasure:
     if on < measure.first_day:
-        return f"not yet in force: applies to entries from {measure.first_day}"
-    if measure.last_day is not None and on > measure.last_day:
-        return f"ended: applied to entries through {measure.last_day}"
-    return "not in force on this date"
+        kind, reason = (
+            "not-yet-in-force",
+            f"not yet in force: applies to entries from {measure.first_day}",
+        )
+    elif measure.last_day is not None and on > measure.last_day:
+        kind, reason = "ended", f"ended: applied to entries through {measure.last_day}"
+    else:
+        kind, reason = "not-in-force", "not in force on this date"
+    return ExcludedMeasure(measure.id, measure.title, reason, kind=kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,14 +245,14 @@ def plan_pricing(
             continue
         if active_scenario is not None and measure.id in active_scenario.remove:
             excluded.append(
-                ExcludedMeasure(measure.id, measure.title, f"removed by scenario {scenario!r}")
+                ExcludedMeasure(
+                    measure.id, measure.title, f"removed by scenario {scenario!r}", kind="scenario"
+                )
             )
             continue
         period = measure.period_on(on)
         if period is None:
-            not_in_force.append(
-                ExcludedMeasure(measure.id, measure.title, _not_in_force_reason(measure, on))
-            )
+            not_in_force.append(_not_in_force(measure, on))
             continue
         if entry is not None and entry.listed_from is not None and on < entry.listed_from:
             not_in_force.append(
@@ -252,6 +260,7 @@ def plan_pricing(
                     measure.id,
                     measure.title,
                     f"{format_hts(entry.code)} is listed only for entries from {entry.listed_from}",
+                    kind="not-yet-listed",
                 )
             )
             continue
@@ -341,6 +350,7 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
                             target.measure.title,
                             f"{rule.reason} ({rule.authority})",
                             rule.heading,
+                            kind="stacking",
                         )
                     )
                 else:

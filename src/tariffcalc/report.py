@@ -52,11 +52,12 @@ def quote_to_dict(quote: Quote) -> dict[str, Any]:
                 "title": item.title,
                 "reason": item.reason,
                 "heading": item.heading,
+                "kind": item.kind,
             }
             for item in quote.excluded
         ],
         "not_in_force": [
-            {"measure": item.measure, "title": item.title, "reason": item.reason}
+            {"measure": item.measure, "title": item.title, "reason": item.reason, "kind": item.kind}
             for item in quote.not_in_force
         ],
         "base_duty": money_or_none(quote.base_duty),

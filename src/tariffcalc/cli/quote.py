@@ -11,6 +11,7 @@ from rich.table import Table
 from ..engine import Quote, price_shipment
 from ..money import format_percent
 from ..report import quote_to_dict
+from ..schedule import Schedule
 from ._app import (
     AluminumContentOption,
     AnnexIiOption,
@@ -91,13 +92,13 @@ def quote(
     if fmt == "json":
         print(json.dumps(quote_to_dict(result), indent=2))
     else:
-        _render_quote(result)
+        _render_quote(result, schedule)
     err = err_console()
     for warning in result.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
 
 
-def _render_quote(result: Quote) -> None:
+def _render_quote(result: Quote, schedule: Schedule) -> None:
     goods = result.hts or f"category {result.category}"
     value = f"USD {result.customs_value:,.2f}"
     if result.currency != "USD":
@@ -129,9 +130,15 @@ def _render_quote(result: Quote) -> None:
         )
     out = out_console()
     out.print(table)
-    if result.not_in_force:
-        later = "; ".join(f"{item.measure} ({item.reason})" for item in result.not_in_force)
-        out.print(f"Not in force on this date: {later}", markup=False, style="dim")
+    # A measure on every good that starts after the entry date says nothing about these goods
+    # (the JSON still lists it); one that concerns them (a listed good, an ended duty) does.
+    notes = [
+        f"{item.measure} ({item.reason})"
+        for item in result.not_in_force
+        if not (item.kind == "not-yet-in-force" and schedule.measure(item.measure).scope.all_goods)
+    ]
+    if notes:
+        out.print(f"Not in force on this date: {'; '.join(notes)}", markup=False, style="dim")
     rate = percent_text(result.effective_rate)
     out.print(f"Base duty (MFN):        {amount_text(result.base_duty)}")
     out.print(f"Additional (2025 law):  {amount_text(result.additional_duty)}   <- exposure")
