@@ -227,14 +227,10 @@ def plan_pricing(
 ) -> PricingPlan:
     """Resolve the law for the goods on the entry date: measures, rates, exclusions."""
     active_scenario = schedule.scenario(scenario)
-    warnings: list[str] = []
+    review = schedule.review_warning(on)
+    warnings: list[str] = [review] if review else []
     excluded: list[ExcludedMeasure] = []
     not_in_force: list[ExcludedMeasure] = []
-    if on > schedule.reviewed_through:
-        warnings.append(
-            f"entry date {on} is after {schedule.reviewed_through}, the last date this schedule "
-            "has been reviewed for: rates in force after that date are not known to it"
-        )
     hts_label = format_hts(shipment.hts) if shipment.hts is not None else None
     mfn, mfn_problem = _mfn_source(schedule, shipment, hts_label, warnings)
 

@@ -17,15 +17,21 @@ class FeeAmount:
     note: str
 
 
-def mpf_amount(fee: Fee, entered_value: Decimal, on: date) -> Decimal | None:
-    """The MPF of a whole entry: rate x entered value, held between the bounds of the fiscal
-    year of the entry date (the bounds apply to the entry, not to each line); None when the
-    bounds of that date are not known."""
+def _mpf(fee: Fee, entered_value: Decimal, on: date) -> tuple[Decimal, Decimal] | None:
+    """(rate x entered value, that held between the bounds of the entry date's fiscal year)."""
     bounds = fee.bounds_on(on)
     if bounds is None:
         return None
     computed = round_cent(entered_value * fee.rate)
-    return round_cent(min(max(computed, bounds.minimum), bounds.maximum))
+    return computed, round_cent(min(max(computed, bounds.minimum), bounds.maximum))
+
+
+def mpf_amount(fee: Fee, entered_value: Decimal, on: date) -> Decimal | None:
+    """The MPF of a whole entry: rate x entered value, held between the bounds of the fiscal
+    year of the entry date (the bounds apply to the entry, not to each line); None when the
+    bounds of that date are not known."""
+    parts = _mpf(fee, entered_value, on)
+    return None if parts is None else parts[1]
 
 
 def hmf_amount(fee: Fee, value: Decimal, mode: str | None) -> Decimal | None:
@@ -40,15 +46,14 @@ def hmf_amount(fee: Fee, value: Decimal, mode: str | None) -> Decimal | None:
 
 def merchandise_processing_fee(fee: Fee, entered_value: Decimal, on: date) -> FeeAmount:
     """:func:`mpf_amount`, with a note that says how it was reached."""
-    amount = mpf_amount(fee, entered_value, on)
-    bounds = fee.bounds_on(on)
-    if amount is None or bounds is None:
+    parts = _mpf(fee, entered_value, on)
+    if parts is None:
         return FeeAmount(None, f"{fee.title}: the bounds for entries of {on} are not established")
-    computed = round_cent(entered_value * fee.rate)
+    computed, amount = parts
     note = f"{format_percent(fee.rate)} of {format_money(entered_value)}"
-    if computed < bounds.minimum:
+    if amount > computed:
         note += f" = {format_money(computed)}, raised to the entry minimum"
-    elif computed > bounds.maximum:
+    elif amount < computed:
         note += f" = {format_money(computed)}, lowered to the entry maximum"
     return FeeAmount(amount, note)
 

@@ -452,6 +452,15 @@ class Schedule(_Model):
         copy._mfn_index = ProvisionIndex((rate.provision, rate) for rate in merged)
         return copy
 
+    def review_warning(self, on: date) -> str | None:
+        """What to tell a user of rates on a date later than the schedule has been reviewed for."""
+        if on <= self.reviewed_through:
+            return None
+        return (
+            f"entry date {on} is after {self.reviewed_through}, the last date this schedule "
+            "has been reviewed for: rates in force after that date are not known to it"
+        )
+
     def scenario(self, name: str | None) -> Scenario | None:
         if name is None:
             return None

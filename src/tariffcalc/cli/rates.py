@@ -63,10 +63,6 @@ def rates(
         out.print(f"Reviewed through {schedule.reviewed_through}. Not modelled:", markup=False)
         for gap in schedule.gaps:
             out.print(f"  - {gap.topic}: {gap.note}", markup=False, soft_wrap=True)
-    if on > schedule.reviewed_through:
-        err_console().print(
-            f"warning: {on} is after {schedule.reviewed_through}, the last date this schedule has "
-            "been reviewed for: rates in force after that date are not known to it",
-            markup=False,
-            soft_wrap=True,
-        )
+    review = schedule.review_warning(on)
+    if review:
+        err_console().print(f"warning: {review}", markup=False, soft_wrap=True)
