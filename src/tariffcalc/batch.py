@@ -510,13 +510,6 @@ class EntryBook:
         if self.database is not None and (entry.shares is None or entry.shares.left <= 0):
             self.open.pop(key, None)
 
-    def __len__(self) -> int:
-        if self.database is None:
-            return len(self.memory)
-        if self.pending:
-            self._flush()
-        return int(self.database.execute("SELECT COUNT(*) FROM entry").fetchone()[0])
-
     def close(self) -> None:
         if self.database is not None:
             self.database.close()

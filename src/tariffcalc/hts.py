@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Generic, TypeVar
 
 from .errors import InputError, quoted
@@ -73,9 +73,3 @@ class ProvisionIndex(Generic[T]):
                 if hit is not None:
                     return hit
         return None
-
-    def __len__(self) -> int:
-        return len(self._by_prefix)
-
-    def as_mapping(self) -> Mapping[str, T]:
-        return self._by_prefix
