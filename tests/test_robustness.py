@@ -33,6 +33,8 @@ BAD_CELLS = [
     ("value", "1e400"), ("value", "1E5"), ("value", "1,000"), ("value", "1 000"),
     ("value", "1.000,50"), ("value", "$100"), ("value", "0x10"), ("value", "9" * 400),
     ("value", ""), ("value", "1.2.3"), ("value", "١٢٣"),
+    # Less than half a cent: the customs value would round to 0.00 (was an internal error).
+    ("value", "0.004"), ("value", "0.0000000001"),
     ("date", "2025-02-30"), ("date", "2025-13-01"), ("date", "2025/05/03"),
     ("date", "03/05/2025"), ("date", "20250503"), ("date", "2025-5-3"), ("date", "yesterday"),
     ("hts", "8703.23"), ("hts", "8703.23.01.001"), ("hts", "87O3.23.01"), ("hts", "HTS8703"),

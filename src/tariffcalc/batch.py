@@ -766,6 +766,8 @@ class _LinearRows:
             return None
         fx_rate = exchange[0]
         customs_value = round_cent(value if fx_rate is None else value * fx_rate)
+        if not customs_value:
+            return None  # less than half a cent: the engine's path says so
         entry = entry_key = None
         if self.entry_at is not None and self.entries is not None:
             entry_key = cells[self.entry_at].strip() or None

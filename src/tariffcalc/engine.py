@@ -302,6 +302,11 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
     warnings = list(plan.warnings)
     excluded = list(plan.excluded)
     customs_value = round_cent(shipment.to_usd(shipment.value))
+    if not customs_value:
+        raise InputError(
+            f"value: the customs value {shipment.value} {shipment.currency} is less than half a "
+            "cent in USD; expected at least 0.01 USD"
+        )
     hts_label, category = plan.hts_label, plan.category
 
     # --- the ordinary duty (MFN)
