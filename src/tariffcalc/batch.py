@@ -607,9 +607,35 @@ def price_table(
         raise InputError(f"--format: expected one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")
     schedule.scenario(scenario)  # an unknown scenario fails before any row is written
     header = table.header
-    reader = _RowReader(table, default_date)
     writer = _Writer(out, fmt, header + result_columns(header))
     summary = BatchSummary()
+    rows = price_rows(
+        schedule, table, summary, default_date=default_date, scenario=scenario,
+        entries=entries, fast=fast,
+    )  # fmt: skip
+    for number, inputs, results in rows:
+        writer.write(inputs + results)
+        if progress is not None:
+            progress(number)
+    writer.close()
+    return summary
+
+
+def price_rows(
+    schedule: Schedule,
+    table: InputTable,
+    summary: BatchSummary,
+    *,
+    default_date: date,
+    scenario: str | None = None,
+    entries: EntryBook | None = None,
+    fast: bool = True,
+) -> Iterator[tuple[int, list[str | None], list[str | None]]]:
+    """(row number, input cells, result cells) of every row of ``table``, in order, counted
+    into ``summary``. The input cells are as read (a short row padded, undecodable bytes as
+    U+FFFD); a row that cannot be priced has status ``error`` and says why."""
+    header = table.header
+    reader = _RowReader(table, default_date)
     plans: dict[tuple[object, ...], PricingPlan] = {}
     linear = _LinearRows(schedule, scenario, reader, entries, plans) if fast else None
     for number, line, raw_cells in table.rows:
@@ -648,11 +674,7 @@ def price_table(
             results = priced.cells()
         # The input cells as they were (a short row padded, a long row's surplus in the error).
         inputs: list[str | None] = [*cells[: len(header)], *[""] * (len(header) - len(cells))]
-        writer.write(inputs + results)
-        if progress is not None:
-            progress(number)
-    writer.close()
-    return summary
+        yield number, inputs, results
 
 
 def _with_entry_fees(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from .money import ZERO_MONEY, format_money, format_percent, round_cent
+from .money import ZERO, ZERO_MONEY, format_money, format_percent, round_cent
 from .schedule import Fee
 
 
@@ -17,13 +17,23 @@ class FeeAmount:
     note: str
 
 
-def _mpf(fee: Fee, entered_value: Decimal, on: date) -> tuple[Decimal, Decimal] | None:
-    """(rate x entered value, that held between the bounds of the entry date's fiscal year)."""
+def mpf_terms(fee: Fee, on: date) -> tuple[Decimal, Decimal, Decimal] | None:
+    """(rate, entry minimum, entry maximum) of the MPF for entries of ``on`` (the minimum and
+    maximum to the cent); None when the bounds of that date are not known."""
     bounds = fee.bounds_on(on)
     if bounds is None:
         return None
-    computed = round_cent(entered_value * fee.rate)
-    return computed, round_cent(min(max(computed, bounds.minimum), bounds.maximum))
+    return fee.rate, round_cent(bounds.minimum), round_cent(bounds.maximum)
+
+
+def _mpf(fee: Fee, entered_value: Decimal, on: date) -> tuple[Decimal, Decimal] | None:
+    """(rate x entered value, that held between the bounds of the entry date's fiscal year)."""
+    terms = mpf_terms(fee, on)
+    if terms is None:
+        return None
+    rate, minimum, maximum = terms
+    computed = round_cent(entered_value * rate)
+    return computed, min(max(computed, minimum), maximum)
 
 
 def mpf_amount(fee: Fee, entered_value: Decimal, on: date) -> Decimal | None:
@@ -37,11 +47,18 @@ def mpf_amount(fee: Fee, entered_value: Decimal, on: date) -> Decimal | None:
 def hmf_amount(fee: Fee, value: Decimal, mode: str | None) -> Decimal | None:
     """The HMF of a line: charged on the transport modes the fee names (ocean); None when the
     mode is not given."""
+    rate = hmf_rate(fee, mode)
+    return None if rate is None else round_cent(value * rate)
+
+
+def hmf_rate(fee: Fee, mode: str | None) -> Decimal | None:
+    """The HMF rate on cargo of a transport mode: the fee's rate on the modes it names, 0 on
+    the others; None when the mode is not given."""
     if mode is None:
         return None
     if fee.modes and mode not in fee.modes:
-        return ZERO_MONEY
-    return round_cent(value * fee.rate)
+        return ZERO
+    return fee.rate
 
 
 def merchandise_processing_fee(fee: Fee, entered_value: Decimal, on: date) -> FeeAmount:

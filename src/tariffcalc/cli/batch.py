@@ -87,6 +87,60 @@ def batch(
     schedule = schedule_for(schedule_path)
     schedule.scenario(scenario)
     err = err_console()
+    summary = _price_columnar(schedule, input_file, output, fmt, on, scenario, encoding, columns)
+    if summary is None:
+        summary = _price_row_by_row(
+            schedule, input_file, output, fmt, on, scenario, encoding, columns, err
+        )
+    report = err if output is None else out_console()
+    _render_summary(report, summary)
+    for message in summary.first_errors:
+        err.print(f"error: {message}", markup=False, soft_wrap=True)
+    if summary.failed:
+        raise typer.Exit(ExitCode.ROWS_FAILED)
+
+
+def _price_columnar(
+    schedule: Schedule,
+    input_file: Path,
+    output: Path | None,
+    fmt: str,
+    on: date,
+    scenario: str | None,
+    encoding: str,
+    columns: dict[str, str],
+) -> BatchSummary | None:
+    """The whole file priced as columns (fast), or None when it is for the row path."""
+    if fmt != "csv":
+        return None
+    try:
+        from ..columnar import price_csv
+    except ImportError:  # pragma: no cover - polars is a dependency
+        return None
+    with open_input(input_file, encoding, columns) as table:
+        priced = price_csv(schedule, input_file, table, default_date=on, scenario=scenario)
+    if priced is None:
+        return None
+    if output is None:
+        priced.write_csv(sys.stdout)
+    else:
+        with atomic_output(output) as stream:
+            priced.write_csv(stream)
+    return priced.summary
+
+
+def _price_row_by_row(
+    schedule: Schedule,
+    input_file: Path,
+    output: Path | None,
+    fmt: str,
+    on: date,
+    scenario: str | None,
+    encoding: str,
+    columns: dict[str, str],
+    err: Console,
+) -> BatchSummary:
+    """The file priced row by row, streaming (memory does not grow with the file)."""
     entries = None
     with open_input(input_file, encoding, columns) as table:
         if "entry" in table.fields:
@@ -104,12 +158,7 @@ def batch(
                 summary = _price_with_progress(
                     schedule, table, stream, fmt, on, scenario, entries, progress_console
                 )
-    report = err if output is None else out_console()
-    _render_summary(report, summary)
-    for message in summary.first_errors:
-        err.print(f"error: {message}", markup=False, soft_wrap=True)
-    if summary.failed:
-        raise typer.Exit(ExitCode.ROWS_FAILED)
+    return summary
 
 
 def _column_overrides(options: list[str]) -> dict[str, str]:
