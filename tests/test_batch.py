@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tariffcalc import batch as batch_module
-from tariffcalc import price_shipment, shipment_from_fields
+from tariffcalc import columnar, price_shipment, shipment_from_fields
 from tariffcalc.batch import neutralize_formula
 from tariffcalc.cli import ExitCode, app
 from tariffcalc.money import format_money
@@ -195,7 +195,8 @@ def test_failure_leaves_existing_output_untouched(tmp_path: Path):
 
 
 def test_interrupt_leaves_no_partial_file(tmp_path: Path, monkeypatch):
-    out = tmp_path / "out.csv"
+    """The row path (a JSON Lines output) interrupted after its first row."""
+    out = tmp_path / "out.jsonl"
     source = write(tmp_path, "hts,value\n8711.50.00,100\n8711.50.00,200\n")
     writes = []
     real_write = batch_module._Writer.write
@@ -207,6 +208,21 @@ def test_interrupt_leaves_no_partial_file(tmp_path: Path, monkeypatch):
         real_write(self, values)
 
     monkeypatch.setattr(batch_module._Writer, "write", interrupted)
+    result = runner.invoke(app, ["batch", str(source), "-o", str(out), "--date", "2025-05-03"])
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_interrupt_of_the_columnar_writer_leaves_no_partial_file(tmp_path: Path, monkeypatch):
+    out = tmp_path / "out.csv"
+    source = write(tmp_path, "hts,value\n8711.50.00,100\n8711.50.00,200\n")
+    real_write = columnar.ColumnarBatch.write_csv
+
+    def interrupted(self, stream):
+        real_write(self, stream)  # everything written, not yet renamed into place
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(columnar.ColumnarBatch, "write_csv", interrupted)
     result = runner.invoke(app, ["batch", str(source), "-o", str(out), "--date", "2025-05-03"])
     assert result.exit_code == ExitCode.INTERRUPTED
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

@@ -630,13 +630,15 @@ def price_rows(
     scenario: str | None = None,
     entries: EntryBook | None = None,
     fast: bool = True,
+    plans: dict[tuple[object, ...], PricingPlan] | None = None,
 ) -> Iterator[tuple[int, list[str | None], list[str | None]]]:
     """(row number, input cells, result cells) of every row of ``table``, in order, counted
     into ``summary``. The input cells are as read (a short row padded, undecodable bytes as
-    U+FFFD); a row that cannot be priced has status ``error`` and says why."""
+    U+FFFD); a row that cannot be priced has status ``error`` and says why. ``plans`` may
+    hold plans already resolved for this schedule and scenario."""
     header = table.header
     reader = _RowReader(table, default_date)
-    plans: dict[tuple[object, ...], PricingPlan] = {}
+    plans = {} if plans is None else plans  # (plan key, date) -> plan; may be shared
     linear = _LinearRows(schedule, scenario, reader, entries, plans) if fast else None
     for number, line, raw_cells in table.rows:
         summary.rows += 1

@@ -50,8 +50,8 @@ from .batch import (
 from .engine import MFN_MEASURE, PricingPlan, Quote, plan_key, plan_pricing, price_with_plan
 from .errors import TariffError
 from .fees import hmf_rate, mpf_terms
-from .schedule import Schedule
-from .shipment import MODES, parse_date, shipment_from_fields
+from .schedule import MODES, Schedule
+from .shipment import parse_date, shipment_from_fields
 
 # Files larger than this are priced row by row, in memory that does not grow with the file.
 MAX_BYTES = 160 * 2**20
@@ -62,11 +62,12 @@ _HALF_RATE = _RATE_SCALE // 2
 _MAX_LINE_CENTS = 10**11  # 1,000,000,000 USD: every product below stays within 64 bits
 _MAX_ENTRY_CENTS = 10**12
 _INT64_MAX = 2**63 - 1
-_PRINTABLE = r"^[ -~]*$"
+_NOT_PRINTABLE = r"[^ -~]"
+_SEP = "\x1f"  # joins cells into one key; never in a plain cell
 _AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,4})?$"
 _RISKY = r"^[=@\t+\-]"
 # Probe values (USD): (customs value, metal content).
-_PROBES = ((10000, None), (20000, None))
+_PROBES = ((10000, None),)
 _CONTENT_PROBES = ((10000, 1000), (20000, 1000), (10000, 3000), (30000, 7000))
 # Cells whose meaning the engine resolves once per distinct value.
 _GOODS_FIELDS = ("hts", "category", "mfn_rate", "auto_part", "annex_ii", "civil_aircraft")
@@ -136,7 +137,9 @@ class _Resolver:
     def dated(self, on: date) -> bool:
         """Whether quotes of this date carry warnings that name the date itself (the review
         warning, fees not known for the date): then rows are resolved date by date."""
-        probe = {"category": "general", "value": "10000", "mode": MODES[0]}
+        probe: dict[str, str | None] = {
+            "category": "general", "value": "10000", "mfn_rate": "1%", "mode": MODES[0]
+        }  # fmt: skip
         try:
             quote = self.quote(probe, on)
         except (TariffError, _NotLinear):
@@ -170,8 +173,10 @@ class _Resolver:
         lines = []
         for i, line in enumerate(first.lines):
             bases = [quote.lines[i].basis for quote in quotes]
-            of_value = (bases[1] - bases[0]) / (probes[1][0] - probes[0][0])
-            of_content = (bases[2] - bases[0]) / 2000 if metal else Decimal(0)
+            if metal:
+                of_value, of_content = (bases[1] - bases[0]) / 10000, (bases[2] - bases[0]) / 2000
+            else:
+                of_value, of_content = Decimal(1), Decimal(0)
             if of_value not in (-1, 0, 1) or of_content not in (-1, 0, 1):
                 return None
             for basis, (value, content) in zip(bases, probes, strict=True):
@@ -181,7 +186,7 @@ class _Resolver:
             if rate is None or held is None:
                 return None
             if line.measure == MFN_MEASURE:
-                if (of_value, of_content) != (1, 0):
+                if of_value != 1 or of_content != 0:
                     return None
                 mfn = rate
             else:
@@ -207,7 +212,9 @@ class ColumnarBatch:
         csv.writer(stream, lineterminator="\n").writerow(
             [neutralize_formula(name) for name in self.header]
         )
-        frame = self.frame.with_columns(_neutralized(self.frame, name) for name in self.frame.columns)
+        # Money and rates never start a formula and are never empty strings.
+        cells = [name for name in self.frame.columns if name not in _NUMERIC_RESULTS]
+        frame = self.frame.with_columns(_neutralized(self.frame, name) for name in cells)
         buffer = getattr(stream, "buffer", None)
         if buffer is not None:
             stream.flush()
@@ -217,16 +224,23 @@ class ColumnarBatch:
             stream.write(frame.write_csv(None, include_header=False, line_terminator="\n"))
 
 
+_NUMERIC_RESULTS = frozenset(
+    f"r{i}" for i, name in enumerate(RESULT_FIELDS) if name not in ("category", "error", "warnings")
+)
+
+
 def _neutralized(frame: pl.DataFrame, name: str) -> pl.Expr:
     """A column as the CSV writer must write it: "" as an empty cell (not a quoted empty
     string), a cell a spreadsheet would run as a formula prefixed with '."""
-    column = pl.col(name)
-    risky = frame.get_column(name).filter(frame.get_column(name).str.contains(_RISKY)).unique()
+    column, cells = pl.col(name), frame.get_column(name)
+    risky = cells.filter(cells.str.contains(_RISKY)).unique()
     changed = {cell: neutralize_formula(cell) for cell in risky.to_list()}
     changed = {cell: safe for cell, safe in changed.items() if safe != cell}
     if changed:
         column = column.replace(changed)
-    return pl.when(column == "").then(None).otherwise(column).alias(name)
+    if (cells == "").any():
+        column = pl.when(column == "").then(None).otherwise(column)
+    return column.alias(name)
 
 
 def _read(path: Path, header: list[str]) -> pl.DataFrame | None:
@@ -284,6 +298,9 @@ def price_csv(
 
 
 class _Pricing:
+    """One file priced as columns: distinct cells and keys resolved in Python (by the engine),
+    the per-row arithmetic in one polars query."""
+
     def __init__(
         self,
         schedule: Schedule,
@@ -304,50 +321,46 @@ class _Pricing:
         return pl.col(f"c{self.fields[name]}").fill_null("")
 
     def run(self) -> ColumnarBatch | None:
-        frame = self.frame.with_row_index("row")
         read = [f"c{i}" for name, i in self.fields.items() if name != "id"]
-        stripped = {name: self.cell(name).str.strip_chars(" ") for name in self.fields}
 
-        def blank(name: str) -> pl.Expr:
-            return stripped[name] == "" if name in stripped else pl.lit(True)
+        def stripped(name: str) -> pl.Expr:
+            return self.cell(name).str.strip_chars(" ")
 
         plain = pl.all_horizontal(
-            *(pl.col(c).fill_null("").str.contains(_PRINTABLE) for c in read),
-            *(blank(name) for name in _ROW_PATH_FIELDS),
+            *(~pl.col(c).fill_null("").str.contains(_NOT_PRINTABLE) for c in read),
+            *(stripped(name) == "" for name in _ROW_PATH_FIELDS),
         )
-        frame = frame.with_columns(
+        keys = self.frame.select(
             plain.alias("plain"),
-            _units(stripped["value"]).alias("value_units"),
-            _units(stripped["metal_content"] if "metal_content" in stripped else pl.lit(""))
-            .alias("content_units"),
-            (~blank("metal_content")).alias("metal"),
-            (~blank("mode")).alias("mode_given"),
+            _units(stripped("value")).alias("value_units"),
+            _units(stripped("metal_content")).alias("content_units"),
+            (stripped("metal_content") != "").alias("metal"),
+            (stripped("mode") != "").alias("mode_given"),
             self.cell("date").alias("date_cell"),
             self.cell("mode").alias("mode_cell"),
-            self.cell("currency").alias("currency_cell"),
-            self.cell("fx_rate").alias("fx_cell"),
-            *(self.cell(name).alias(f"goods_{name}") for name in _GOODS_FIELDS),
-            (stripped["entry"] if "entry" in stripped else pl.lit("")).alias("entry"),
+            pl.concat_str(self.cell("currency"), self.cell("fx_rate"), separator=_SEP).alias(
+                "pair"
+            ),
+            pl.concat_str(*(self.cell(name) for name in _GOODS_FIELDS), separator=_SEP).alias(
+                "goods"
+            ),
+            stripped("entry").alias("entry"),
         )
-        frame = self._join_dates(frame)
-        frame = self._join_modes(frame)
-        frame = self._join_exchange(frame)
-        frame = self._join_terms(frame)
-        if frame is None:
+        keys = keys.with_columns(*self._dates(keys), *self._modes(keys), *self._exchange(keys))
+        keys = keys.with_columns(self._terms(keys))
+        numbers = self._amounts(keys)
+        row_path = numbers.select(pl.arg_where(~pl.col("ok"))).to_series()
+        if row_path.len() > max(1000, _MAX_ROW_PATH_SHARE * numbers.height):
             return None
-        frame = self._amounts(frame)
-        row_path = frame.filter(~pl.col("ok")).get_column("row")
-        if row_path.len() > max(1000, _MAX_ROW_PATH_SHARE * frame.height):
-            return None
-        return self._assemble(frame, row_path.to_list())
+        return self._assemble(numbers, row_path.to_list())
 
     # --- what the engine resolves once per distinct cell or key
 
-    def _join_dates(self, frame: pl.DataFrame) -> pl.DataFrame:
+    def _dates(self, keys: pl.DataFrame) -> list[pl.Expr]:
         bounds = pricing_dates(self.schedule)
         label = self.table.header[self.fields["date"]].strip() if "date" in self.fields else "date"
         days: dict[str, int | None] = {}
-        for text in frame.get_column("date_cell").unique().to_list():
+        for text in keys.get_column("date_cell").unique().to_list():
             try:
                 on = parse_date(text, label) if text else self.default_date
             except TariffError:
@@ -363,143 +376,143 @@ class _Pricing:
             if day is None:
                 when[text] = None
                 continue
-            period = bisect.bisect_right(bounds, day)
-            first = periods.setdefault(period, day)
+            first = periods.setdefault(bisect.bisect_right(bounds, day), day)
             if self.resolver.dated(date.fromordinal(first)):
                 self.dated_days.add(day)
                 when[text] = day
             else:
                 when[text] = first
-        table = pl.DataFrame(
-            {
-                "date_cell": list(days),
-                "day": [days[t] for t in days],
-                "when": [when[t] for t in days],
-            },
-            schema={"date_cell": pl.String, "day": pl.Int64, "when": pl.Int64},
-        )
-        return frame.join(table, on="date_cell", how="left")
+        column = pl.col("date_cell")
+        return [
+            column.replace_strict(days, return_dtype=pl.Int64).alias("day"),
+            column.replace_strict(when, return_dtype=pl.Int64).alias("when"),
+        ]
 
-    def _join_modes(self, frame: pl.DataFrame) -> pl.DataFrame:
+    def _modes(self, keys: pl.DataFrame) -> list[pl.Expr]:
         fee = self.schedule.fees
-        rows: dict[str, tuple[bool, int | None]] = {}
-        for text in frame.get_column("mode_cell").unique().to_list():
+        known: dict[str, bool] = {}
+        rates: dict[str, int | None] = {}
+        for text in keys.get_column("mode_cell").unique().to_list():
             probe = {"category": "general", "value": "10000", "mode": text}
             try:
                 mode = shipment_from_fields(probe, {}).mode
             except TariffError:
-                rows[text] = (False, None)
+                known[text], rates[text] = False, None
                 continue
             rate = None if fee is None else hmf_rate(fee.hmf, mode)
-            scaled = None if rate is None else _millionths(rate)
-            rows[text] = (rate is None or scaled is not None, scaled)
-        table = pl.DataFrame(
-            {
-                "mode_cell": list(rows),
-                "mode_ok": [ok for ok, _ in rows.values()],
-                "hmf_rate": [rate for _, rate in rows.values()],
-            },
-            schema={"mode_cell": pl.String, "mode_ok": pl.Boolean, "hmf_rate": pl.Int64},
-        )
-        return frame.join(table, on="mode_cell", how="left")
+            rates[text] = None if rate is None else _millionths(rate)
+            known[text] = rate is None or rates[text] is not None
+        column = pl.col("mode_cell")
+        return [
+            column.replace_strict(known, return_dtype=pl.Boolean).alias("mode_ok"),
+            column.replace_strict(rates, return_dtype=pl.Int64).alias("hmf_rate"),
+        ]
 
-    def _join_exchange(self, frame: pl.DataFrame) -> pl.DataFrame:
-        pairs = frame.select("currency_cell", "fx_cell").unique()
-        numerators, scales = [], []
-        for currency, fx_text in pairs.iter_rows():
+    def _exchange(self, keys: pl.DataFrame) -> list[pl.Expr]:
+        numerators: dict[str, int | None] = {}
+        places: dict[str, int | None] = {}
+        for pair in keys.get_column("pair").unique().to_list():
+            currency, _, fx_text = pair.partition(_SEP)
             probe = {"category": "general", "value": "10000", "currency": currency,
                      "fx_rate": fx_text}  # fmt: skip
             try:
                 fx_rate = shipment_from_fields(probe, {}).fx_rate
             except TariffError:
-                numerators.append(None)
-                scales.append(None)
+                numerators[pair] = places[pair] = None
                 continue
             if fx_rate is None:
-                numerators.append(1)
-                scales.append(0)
+                numerators[pair], places[pair] = 1, 0
                 continue
             exponent = fx_rate.as_tuple().exponent
             assert isinstance(exponent, int)
-            places = max(0, -exponent)
-            numerators.append(int(fx_rate.scaleb(places)))
-            scales.append(places)
-        table = pairs.with_columns(
-            pl.Series("fx_num", numerators, pl.Int64), pl.Series("fx_places", scales, pl.Int64)
-        )
-        return frame.join(table, on=["currency_cell", "fx_cell"], how="left", nulls_equal=True)
+            shift = max(0, -exponent)
+            places[pair], numerators[pair] = shift, int(fx_rate.scaleb(shift))
+        column = pl.col("pair")
+        return [
+            column.replace_strict(numerators, return_dtype=pl.Int64).alias("fx_num"),
+            column.replace_strict(places, return_dtype=pl.Int64).alias("fx_places"),
+        ]
 
-    def _join_terms(self, frame: pl.DataFrame) -> pl.DataFrame | None:
-        key = [f"goods_{name}" for name in _GOODS_FIELDS] + ["metal", "mode_given", "when"]
-        keys = frame.filter(pl.col("when").is_not_null()).select(key).unique()
-        resolved: list[_Terms | None] = []
-        for row in keys.iter_rows():
-            goods = dict(zip(_GOODS_FIELDS, row[: len(_GOODS_FIELDS)], strict=True))
-            metal, mode_given, when = row[len(_GOODS_FIELDS) :]
+    def _terms(self, keys: pl.DataFrame) -> pl.Expr:
+        """Resolve each distinct (goods, metal declared, mode given, period) and return the
+        expression of each row's index into ``self.terms``."""
+        key = pl.concat_str(
+            pl.col("goods"),
+            pl.col("metal").cast(pl.String),
+            pl.col("mode_given").cast(pl.String),
+            pl.col("when").cast(pl.String),
+            separator=_SEP,
+        )
+        distinct = (
+            keys.filter(pl.col("when").is_not_null())
+            .select("goods", "metal", "mode_given", "when", key.alias("key"))
+            .unique(subset="key")
+        )
+        self.terms: list[_Terms] = []
+        index: dict[str, int | None] = {}
+        for goods_text, metal, mode_given, when, text in distinct.iter_rows():
+            goods = dict(zip(_GOODS_FIELDS, goods_text.split(_SEP), strict=True))
             on = date.fromordinal(when)
-            resolved.append(
-                self.resolver.terms(goods, metal, mode_given, on, when in self.dated_days)
-            )
-        width = max((len(t.lines) for t in resolved if t is not None), default=0)
-        columns: dict[str, list[Any]] = {
-            "terms_ok": [t is not None for t in resolved],
-            "category": [t.category if t else None for t in resolved],
-            "warnings": [t.warnings if t else None for t in resolved],
-            "mfn": [t.mfn if t else None for t in resolved],
-        }
-        for j in range(width):
-            for k, name in enumerate(("rate", "held", "ieepa", "of_value", "of_content")):
-                columns[f"{name}{j}"] = [
-                    (int(t.lines[j][k]) if j < len(t.lines) else 0) if t else 0 for t in resolved
-                ]
-        schema = {name: pl.Int64 for name in columns}
-        schema.update(terms_ok=pl.Boolean, category=pl.String, warnings=pl.String)
-        table = keys.hstack(pl.DataFrame(columns, schema=schema))
-        self.width = width
-        return frame.join(table, on=key, how="left", nulls_equal=True)
+            terms = self.resolver.terms(goods, metal, mode_given, on, when in self.dated_days)
+            if terms is None:
+                index[text] = None
+            else:
+                index[text] = len(self.terms)
+                self.terms.append(terms)
+        self.width = max((len(t.lines) for t in self.terms), default=0)
+        return key.replace_strict(index, default=None, return_dtype=pl.Int64).alias("term")
+
+    def _term(self, values: list[Any], dtype: Any) -> pl.Expr:
+        """Each row's value from its terms (null where it has none)."""
+        return pl.lit(pl.Series(values, dtype=dtype)).gather(pl.col("term"))
 
     # --- the arithmetic, in whole cents
 
-    def _amounts(self, frame: pl.DataFrame) -> pl.DataFrame:
+    def _amounts(self, keys: pl.DataFrame) -> pl.DataFrame:
         fee = self.schedule.fees
-        mpf_by_day: dict[int, tuple[int, int, int] | None] = {}
-        for when in frame.get_column("when").drop_nulls().unique().to_list():
-            terms = None if fee is None else mpf_terms(fee.mpf, date.fromordinal(when))
-            if terms is not None:
-                rate = _millionths(terms[0])
-                low, high = (int(bound * 100) for bound in terms[1:])
-                mpf_by_day[when] = None if rate is None else (rate, low, high)
+        terms = self.terms
+        mpf: dict[int, tuple[int | None, int | None, int | None]] = {}
+        for when in keys.get_column("when").drop_nulls().unique().to_list():
+            found = None if fee is None else mpf_terms(fee.mpf, date.fromordinal(when))
+            rate = None if found is None else _millionths(found[0])
+            if found is None or rate is None:
+                mpf[when] = (None, None, None)
             else:
-                mpf_by_day[when] = None
-        mpf_table = pl.DataFrame(
-            {
-                "when": list(mpf_by_day),
-                "mpf_rate": [t[0] if t else None for t in mpf_by_day.values()],
-                "mpf_low": [t[1] if t else None for t in mpf_by_day.values()],
-                "mpf_high": [t[2] if t else None for t in mpf_by_day.values()],
-            },
-            schema={"when": pl.Int64, "mpf_rate": pl.Int64, "mpf_low": pl.Int64,
-                    "mpf_high": pl.Int64},
-        )  # fmt: skip
-        frame = frame.join(mpf_table, on="when", how="left")
+                mpf[when] = (rate, int(found[1] * 100), int(found[2] * 100))
+
+        def by_when(k: int) -> pl.Expr:
+            values = {when: parts[k] for when, parts in mpf.items()}
+            return pl.col("when").replace_strict(values, default=None, return_dtype=pl.Int64)
 
         def to_cents(units: str) -> pl.Expr:
             scale = pl.lit(10, pl.Int64).pow(pl.col("fx_places") + 2)
-            product = pl.col(units) * pl.col("fx_num")
-            return (product + scale // 2) // scale
+            return (pl.col(units) * pl.col("fx_num") + scale // 2) // scale
 
         def cents_of(base: pl.Expr, rate: pl.Expr) -> pl.Expr:
             return (base * rate + _HALF_RATE) // _RATE_SCALE
 
-        frame = frame.with_columns(
+        query = keys.lazy().with_columns(
             to_cents("value_units").alias("cv"),
             pl.when(pl.col("metal")).then(to_cents("content_units")).otherwise(0).alias("content"),
+            by_when(0).alias("mpf_rate"),
+            by_when(1).alias("mpf_low"),
+            by_when(2).alias("mpf_high"),
+            self._term([t.category for t in terms], pl.String).alias("category"),
+            self._term([t.warnings for t in terms], pl.String).alias("warnings"),
+            self._term([t.mfn for t in terms], pl.Int64).alias("mfn"),
+            *(
+                self._term(
+                    [t.lines[j][k] if j < len(t.lines) else 0 for t in terms], pl.Int64
+                ).alias(f"{name}{j}")
+                for j in range(self.width)
+                for k, name in enumerate(("rate", "held", "ieepa", "of_value", "of_content"))
+            ),
         )
         fits = pl.lit(_INT64_MAX) // pl.col("fx_num")
         ok = (
             pl.col("plain")
-            & pl.col("terms_ok").fill_null(False)
-            & pl.col("mode_ok").fill_null(False)
+            & pl.col("term").is_not_null()
+            & pl.col("mode_ok")
             & pl.col("value_units").is_not_null()
             & pl.col("fx_num").is_not_null()
             & (pl.col("value_units") <= fits)
@@ -515,7 +528,6 @@ class _Pricing:
                 )
             )
         )
-        frame = frame.with_columns(ok.fill_null(False).alias("ok"))
         cv, content = pl.col("cv"), pl.col("content")
         additional, on_hold, ieepa = pl.lit(0, pl.Int64), pl.lit(0, pl.Int64), pl.lit(0, pl.Int64)
         for j in range(self.width):
@@ -524,70 +536,129 @@ class _Pricing:
             additional = additional + amount
             on_hold = on_hold + cents_of(basis, pl.col(f"held{j}"))
             ieepa = ieepa + amount * pl.col(f"ieepa{j}")
-        base = cents_of(cv, pl.col("mfn"))
-        frame = frame.with_columns(
-            base.alias("base_duty"),
+        query = query.with_columns(
+            ok.fill_null(False).alias("ok"),
+            cents_of(cv, pl.col("mfn")).alias("base_duty"),
             additional.alias("additional_duty"),
             on_hold.alias("on_hold_duty"),
             ieepa.alias("ieepa_duty"),
+            cents_of(cv, pl.col("hmf_rate")).alias("hmf"),
         ).with_columns((pl.col("base_duty") + pl.col("additional_duty")).alias("total_duty"))
         # The effective rate: total / value to 6 places, half-even (Decimal's quantize).
         scaled = pl.col("total_duty") * _RATE_SCALE
         quotient, remainder = scaled // cv, scaled % cv
         up = (2 * remainder > cv) | ((2 * remainder == cv) & (quotient % 2 == 1))
-        frame = frame.with_columns((quotient + up.cast(pl.Int64)).alias("effective_rate"))
+        query = query.with_columns((quotient + up.cast(pl.Int64)).alias("effective_rate"))
 
-        # Fees: the MPF of the row's own entry, or its share of its entry's MPF; the HMF.
+        # The MPF: the row's own entry's, or its share of its entry's.
         def mpf_of(value: pl.Expr) -> pl.Expr:
-            computed = cents_of(value, pl.col("mpf_rate"))
-            return computed.clip(pl.col("mpf_low"), pl.col("mpf_high"))
+            return cents_of(value, pl.col("mpf_rate")).clip(pl.col("mpf_low"), pl.col("mpf_high"))
 
-        if fee is None:
-            return frame.with_columns(
-                pl.lit(None, pl.Int64).alias("mpf"), pl.lit(None, pl.Int64).alias("hmf")
-            )
-        own_mpf = mpf_of(cv)
-        in_entry = pl.col("entry") != ""
-        if "entry" in self.fields:
-            by_entry = ["entry"]
-            entry_value = cv.sum().over(by_entry)
-            lines = pl.len().over(by_entry)
-            position = pl.int_range(pl.len()).over(by_entry)
-            frame = frame.with_columns(
-                entry_value.alias("entry_value"),
-                lines.alias("entry_lines"),
-                position.alias("entry_position"),
-                (
-                    pl.col("ok").all().over(by_entry)
-                    & (pl.col("day").n_unique().over(by_entry) == 1)
-                    & pl.col("day").is_not_null().all().over(by_entry)
-                ).alias("entry_ok"),
-            )
-            value = pl.col("entry_value")
-            entry_mpf = mpf_of(value)
-            share = (2 * entry_mpf * cv + value) // (2 * value)
-            last = pl.col("entry_position") == pl.col("entry_lines") - 1
-            before_last = pl.when(last).then(0).otherwise(share).sum().over(by_entry)
-            frame = frame.with_columns(
-                pl.when(in_entry)
-                .then(pl.when(last).then(entry_mpf - before_last).otherwise(share))
-                .otherwise(own_mpf)
-                .alias("mpf"),
-                (
-                    pl.col("ok")
-                    & (
-                        ~in_entry
-                        | (pl.col("entry_ok") & (pl.col("entry_value") <= _MAX_ENTRY_CENTS))
-                    )
-                ).alias("ok"),
-            )
+        if "entry" not in self.fields:
+            query = query.with_columns(mpf_of(cv).alias("mpf"))
         else:
-            frame = frame.with_columns(own_mpf.alias("mpf"))
-        return frame.with_columns(cents_of(cv, pl.col("hmf_rate")).alias("hmf"))
+            query = self._entry_shares(query, keys, mpf_of)
+        return query.collect(engine="in-memory")
+
+    def _entry_shares(self, query: pl.LazyFrame, keys: pl.DataFrame, mpf_of: Any) -> pl.LazyFrame:
+        """Each entry's MPF shared among its rows as :class:`~tariffcalc.fees.EntryShares`
+        does (in proportion to value, the last row taking the remainder). An entry is priced
+        here only if every row of it is; otherwise all its rows take the row path."""
+        entry = keys.get_column("entry")
+        # Entries are usually contiguous runs of rows: then the run number names the entry,
+        # and a row's place in its entry is its distance from the run's first row.
+        run = (entry != entry.shift(1)).fill_null(True).cum_sum()
+        contiguous = run.max() == entry.n_unique()
+        group = run if contiguous else entry
+        by = "entry_group"
+        query = query.with_columns(group.alias(by), pl.int_range(pl.len()).alias("row"))
+        if contiguous:
+            return self._run_shares(query, mpf_of)
+        day = pl.col("day")
+        entries = query.group_by(by).agg(
+            pl.col("cv").sum().alias("entry_value"),
+            pl.len().alias("entry_lines"),
+            pl.col("row").min().alias("entry_first_row"),
+            (pl.col("ok").all() & day.is_not_null().all() & (day.min() == day.max())).alias(
+                "entry_ok"
+            ),
+        )
+        query = query.join(entries, on=by, how="left", maintain_order="left")
+        if contiguous:
+            position = pl.col("row") - pl.col("entry_first_row")
+        else:
+            position = pl.int_range(pl.len()).over(by)
+        cv, value = pl.col("cv"), pl.col("entry_value")
+        entry_mpf = mpf_of(value)
+        share = (2 * entry_mpf * cv + value) // (2 * value)
+        last = position == pl.col("entry_lines") - 1
+        query = query.with_columns(last.alias("entry_last"), share.alias("entry_share"))
+        before_last = query.group_by(by).agg(
+            pl.when(pl.col("entry_last"))
+            .then(0)
+            .otherwise(pl.col("entry_share"))
+            .sum()
+            .alias("entry_before_last")
+        )
+        query = query.join(before_last, on=by, how="left", maintain_order="left")
+        in_entry = pl.col("entry") != ""
+        return query.with_columns(
+            pl.when(in_entry)
+            .then(
+                pl.when(pl.col("entry_last"))
+                .then(entry_mpf - pl.col("entry_before_last"))
+                .otherwise(pl.col("entry_share"))
+            )
+            .otherwise(mpf_of(cv))
+            .alias("mpf"),
+            (pl.col("ok") & (~in_entry | (pl.col("entry_ok") & (value <= _MAX_ENTRY_CENTS)))).alias(
+                "ok"
+            ),
+        )
+
+    def _run_shares(self, query: pl.LazyFrame, mpf_of: Any) -> pl.LazyFrame:
+        """:meth:`_entry_shares` for entries that are contiguous runs of rows: each entry's
+        sums from running sums at its first and last rows (no grouping)."""
+        row, by = pl.col("row"), pl.col("entry_group")
+        first = pl.when(by != by.shift(1).fill_null(-1)).then(row).forward_fill()
+        last = pl.when(by != by.shift(-1).fill_null(-1)).then(row).backward_fill()
+        query = query.with_columns(first.alias("entry_first"), last.alias("entry_last_row"))
+        first, last = pl.col("entry_first"), pl.col("entry_last_row")
+
+        def over_entry(column: pl.Expr) -> pl.Expr:
+            """The sum of a column over the row's entry."""
+            running = column.cum_sum()
+            return running.gather(last) - running.gather(first) + column.gather(first)
+
+        day = pl.col("day")
+        changed = (day != day.shift(1)).fill_null(True) & (row != first)
+        query = query.with_columns(
+            over_entry(pl.col("cv")).alias("entry_value"),
+            over_entry((~pl.col("ok")).cast(pl.Int64)).alias("entry_bad"),
+            over_entry(changed.cast(pl.Int64)).alias("entry_dates"),
+        )
+        cv, value = pl.col("cv"), pl.col("entry_value")
+        entry_mpf = mpf_of(value)
+        share = (2 * entry_mpf * cv + value) // (2 * value)
+        is_last = row == last
+        query = query.with_columns(
+            is_last.alias("entry_is_last"), share.fill_null(0).alias("entry_share")
+        )
+        shares = pl.col("entry_share")
+        before_last = over_entry(shares) - shares.gather(last)
+        in_entry = pl.col("entry") != ""
+        entry_ok = (pl.col("entry_bad") == 0) & (pl.col("entry_dates") == 0)
+        return query.with_columns(
+            pl.when(in_entry)
+            .then(pl.when(pl.col("entry_is_last")).then(entry_mpf - before_last).otherwise(share))
+            .otherwise(mpf_of(cv))
+            .alias("mpf"),
+            (pl.col("ok") & (~in_entry | (entry_ok & (value <= _MAX_ENTRY_CENTS)))).alias("ok"),
+        )
 
     # --- the output
 
-    def _assemble(self, frame: pl.DataFrame, row_path: list[int]) -> ColumnarBatch:
+    def _assemble(self, numbers: pl.DataFrame, row_path: list[int]) -> ColumnarBatch:
         header = self.table.header
         money = ("base_duty", "additional_duty", "total_duty", "on_hold_duty", "ieepa_duty",
                  "mpf", "hmf")  # fmt: skip
@@ -605,22 +676,21 @@ class _Pricing:
             "warnings": pl.col("warnings"),
         }
         names = [f"r{i}" for i in range(len(RESULT_FIELDS))]
-        inputs = [f"c{i}" for i in range(len(header))]
-        out = frame.select(
-            *(pl.col(c).fill_null("") for c in inputs),
+        out = pl.concat([self.frame, numbers], how="horizontal").select(
+            *(pl.col(f"c{i}") for i in range(len(header))),
             *(
                 pl.when(ok).then(results[field]).otherwise(None).alias(name)
                 for field, name in zip(RESULT_FIELDS, names, strict=True)
             ),
         )
-        summary = self._summary(frame.filter(ok))
+        summary = self._summary(numbers.lazy().filter(ok))
         if row_path:
-            self._price_row_path(frame, out, names, row_path, summary)
+            self._price_row_path(out, names, row_path, summary)
         columns = header + result_columns(header)
         return ColumnarBatch(columns, out, summary)
 
-    def _summary(self, priced: pl.DataFrame) -> BatchSummary:
-        summary = BatchSummary(rows=priced.height)
+    def _summary(self, priced: pl.LazyFrame) -> BatchSummary:
+        summary = BatchSummary()
         fees = pl.col("mpf") + pl.col("hmf").fill_null(0)
         totals = priced.group_by("category").agg(
             pl.len().alias("rows"),
@@ -633,7 +703,8 @@ class _Pricing:
             fees.sum().alias("fees"),
             fees.null_count().alias("fees_unknown"),
         )
-        for row in totals.iter_rows(named=True):
+        for row in totals.collect().iter_rows(named=True):
+            summary.rows += row["rows"]
             summary.by_category[row["category"]] = CategoryTotals(
                 rows=row["rows"],
                 customs_value=_dollars(row["cv"]),
@@ -648,18 +719,13 @@ class _Pricing:
         return summary
 
     def _price_row_path(
-        self,
-        frame: pl.DataFrame,
-        out: pl.DataFrame,
-        names: list[str],
-        row_path: list[int],
-        summary: BatchSummary,
+        self, out: pl.DataFrame, names: list[str], row_path: list[int], summary: BatchSummary
     ) -> None:
         """Price the rows the columnar path leaves alone with the row path, in file order,
         and put their results in place."""
         inputs = [f"c{i}" for i in range(len(self.table.header))]
-        picked = frame.select(inputs).gather(row_path)
-        lines = self._line_numbers(frame, row_path)
+        picked = self.frame.select(inputs).gather(row_path)
+        lines = self._line_numbers(row_path)
         table = self.table
 
         def rows() -> Iterator[tuple[int, int, list[str]]]:
@@ -675,27 +741,32 @@ class _Pricing:
         try:
             for _number, _inputs, cells in price_rows(
                 self.schedule, subset, summary, default_date=self.default_date,
-                scenario=self.scenario, entries=entries,
+                scenario=self.scenario, entries=entries, plans=self.resolver.plans,
             ):  # fmt: skip
                 results.append(cells)
         finally:
             if entries is not None:
                 entries.close()
         for k, name in enumerate(names):
-            column = out.get_column(name)
             values = pl.Series(name, [cells[k] for cells in results], pl.String)
-            out.replace_column(out.get_column_index(name), column.scatter(row_path, values))
+            out.replace_column(k + len(inputs), out.get_column(name).scatter(row_path, values))
 
-    def _line_numbers(self, frame: pl.DataFrame, rows: list[int]) -> list[int]:
+    def _line_numbers(self, rows: list[int]) -> list[int]:
         """The line on which each of ``rows`` ends in the file, as Python's csv module counts
         (for the row path's messages): the header's lines, then each row's, a line break in a
         quoted cell adding one."""
-        inputs = [f"c{i}" for i in range(len(self.table.header))]
-        breaks = pl.sum_horizontal(
-            pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in inputs
-        )
-        ends = frame.select((breaks + 1).cum_sum()).to_series().gather(rows)
         first = 1 + sum(name.count("\n") for name in self.table.header)
+        broken = [
+            name
+            for name in self.frame.columns
+            if self.frame.get_column(name).str.contains("\n", literal=True).any()
+        ]
+        if not broken:
+            return [first + row + 1 for row in rows]
+        breaks = pl.sum_horizontal(
+            pl.col(name).str.count_matches("\n", literal=True).fill_null(0) for name in broken
+        )
+        ends = self.frame.select((breaks + 1).cum_sum()).to_series().gather(rows)
         return [first + end for end in ends.to_list()]
 
 
@@ -709,17 +780,20 @@ def _units(text: pl.Expr) -> pl.Expr:
 
 
 def _money(cents: pl.Expr) -> pl.Expr:
-    return pl.format("{}.{}", cents // 100, (cents % 100).cast(pl.String).str.zfill(2))
+    """Cents as format_money writes them: "1234.50"."""
+    return (cents.cast(pl.Decimal(38, 0)) * pl.lit(_CENT, pl.Decimal(38, 2))).cast(pl.String)
 
 
 def _rate(millionths: pl.Expr) -> pl.Expr:
     """A rate in millionths as format_rate writes it: no trailing zeros, "0" for zero."""
-    text = pl.format(
-        "{}.{}",
-        millionths // _RATE_SCALE,
-        (millionths % _RATE_SCALE).cast(pl.String).str.zfill(6),
+    text = (millionths.cast(pl.Decimal(38, 0)) * pl.lit(_MILLIONTH, pl.Decimal(38, 6))).cast(
+        pl.String
     )
     return text.str.strip_chars_end("0").str.strip_chars_end(".")
+
+
+_CENT = Decimal("0.01")
+_MILLIONTH = Decimal("0.000001")
 
 
 def _dollars(cents: int) -> Decimal:

@@ -1,0 +1,211 @@
+"""The columnar batch path gives the engine's row-by-row output byte for byte, on generated
+files and on files made to trip it; files it cannot read exactly as Python's csv module does
+are left to the row path."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tariffcalc import TariffError
+from tariffcalc.batch import BatchSummary, open_input, price_table, scan_entries
+from tariffcalc.columnar import price_csv, pricing_dates
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+import generate  # noqa: E402
+
+ON = date(2025, 5, 3)
+
+
+def row_path(schedule, path: Path, on: date = ON, scenario: str | None = None):
+    """The output and summary of the engine priced row by row (no fast path at all)."""
+    with open_input(path) as table:
+        entries = scan_entries(table, on) if "entry" in table.fields else None
+    out = io.StringIO()
+    with open_input(path) as table:
+        summary = price_table(
+            schedule, table, out, default_date=on, scenario=scenario, entries=entries, fast=False
+        )
+    return out.getvalue().encode("utf-8"), summary
+
+
+def columnar(schedule, path: Path, on: date = ON, scenario: str | None = None):
+    with open_input(path) as table:
+        priced = price_csv(schedule, path, table, default_date=on, scenario=scenario)
+    if priced is None:
+        return None
+    buffer = io.BytesIO()
+    stream = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
+    priced.write_csv(stream)
+    stream.flush()
+    return buffer.getvalue(), priced.summary
+
+
+def same_summary(got: BatchSummary, expected: BatchSummary) -> None:
+    assert (got.rows, got.failed) == (expected.rows, expected.failed)
+    assert got.first_errors == expected.first_errors
+    assert {k: vars(v) for k, v in got.by_category.items()} == {
+        k: vars(v) for k, v in expected.by_category.items()
+    }
+
+
+def assert_same_as_row_path(schedule, path: Path, on: date = ON, scenario: str | None = None):
+    got = columnar(schedule, path, on, scenario)
+    try:
+        expected_bytes, expected_summary = row_path(schedule, path, on, scenario)
+    except TariffError:  # the whole file is refused (malformed CSV): so must the columnar path
+        assert got is None
+        return None
+    if got is not None:
+        assert got[0] == expected_bytes
+        same_summary(got[1], expected_summary)
+    return got
+
+
+def rewrite(source: Path, target: Path, change) -> Path:
+    rows = list(csv.reader(source.open(encoding="utf-8", newline="")))
+    rows = change(rows)
+    with target.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream, lineterminator="\n").writerows(rows)
+    return target
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_generated_file_byte_for_byte(tmp_path: Path, schedule, seed: int):
+    source = tmp_path / "generated.csv"
+    generate.write(4000, source, seed=seed)
+    got = assert_same_as_row_path(schedule, source)
+    assert got is not None, "the columnar path must take a plain generated file"
+
+
+def test_scenario_and_rows_dated_by_default(tmp_path: Path, schedule):
+    """A scenario, and rows without a date priced on a date after the review date (their
+    warnings name the date: resolved date by date)."""
+    source = tmp_path / "generated.csv"
+    generate.write(1500, source, seed=3)
+    assert assert_same_as_row_path(schedule, source, scenario="hold-lifted") is not None
+
+    def undated(rows):
+        return [[cell if i != rows[0].index("date") or n == 0 else "" for i, cell in
+                 enumerate(row)] for n, row in enumerate(rows)]  # fmt: skip
+
+    target = rewrite(source, tmp_path / "undated.csv", undated)
+    for on in (date(2025, 12, 1), date(2026, 11, 24)):
+        assert assert_same_as_row_path(schedule, target, on=on) is not None
+
+
+def test_entries_out_of_order_and_files_without_entries(tmp_path: Path, schedule):
+    source = tmp_path / "generated.csv"
+    generate.write(2000, source, seed=4)
+
+    def shuffled(rows):
+        body = rows[1:]
+        random.Random(5).shuffle(body)  # the rows of an entry are no longer together
+        return [rows[0], *body]
+
+    def without_entry(rows):
+        at = rows[0].index("entry")
+        return [row[:at] + row[at + 1 :] for row in rows]
+
+    for name, change in (("shuffled", shuffled), ("no-entry", without_entry)):
+        target = rewrite(source, tmp_path / f"{name}.csv", change)
+        assert assert_same_as_row_path(schedule, target) is not None
+
+
+HEADER = "id,entry,hts,value,date,currency,fx_rate,mfn_rate,metal_content,mode,note\n"
+GOOD = "1,E1,8703.23.01,20000,2025-05-03,,,,,ocean,\n"
+ODD_FILES = {
+    "crlf": (HEADER + GOOD).replace("\n", "\r\n"),
+    "lone-cr": HEADER + GOOD + "2,E2,8703.23.01,100,2025-05-03,,,,,ocean,a\rb\n",
+    "blank-line": HEADER + GOOD + "\n" + GOOD,
+    "empty-cells-row": HEADER + GOOD + ",,,,,,,,,,\n",
+    "stray-quote": HEADER + GOOD + '2,E2,8703.23.01,100,2025-05-03,,,,,ocean,"a"b\n',
+    "quote-inside": HEADER + GOOD + '2,E2,8703.23.01,100,2025-05-03,,,,,ocean,a"b\n',
+    "quoted-newline": HEADER
+    + GOOD
+    + '2,E2,8703.23.01,100,2025-05-03,,,,,ocean,"a\nb"\n'
+    + "3,E3,870324010,100,2025-05-03,,,,,ocean,\n",
+    "quoted-empty": HEADER + '1,E1,8703.23.01,20000,2025-05-03,"",,,,ocean,""\n',
+    "long-row": HEADER + GOOD + "2,E2,8703.23.01,100,2025-05-03,,,,,ocean,,extra\n",
+    "short-row": HEADER + GOOD + "2,E2,8703.23.01,100\n",
+    "bom": "\ufeff" + HEADER + GOOD,
+    "nul": HEADER + GOOD + "2,E2,8703.23.01,100,2025-05-03,,,,,ocean,a\x00b\n",
+    "formulas": HEADER
+    + '=1+1,@x,8703.23.01,100,2025-05-03,,,,,ocean,"+1"\n'
+    + "-x,E2,8703.23.01,100,2025-05-03,,,,,ocean,-1.5\n"
+    + "3,E3,8703.23.01,100,2025-05-03,,,,,ocean,\tTAB\n",
+    "full-width": HEADER + "1,E1,8703.23.01,２００００,2025-05-03,,,,,ocean,\n",
+    "japanese-note": HEADER + "1,E1,8703.23.01,20000,2025-05-03,,,,,ocean,取扱注意\n",
+    "spaces": HEADER + "1, E1 , 8703.23.01 , 20000 , 2025-05-03 ,,,, , ocean ,\n",
+    "many-decimals": HEADER
+    + "1,E1,8703.23.01,100.12345,2025-05-03,,,,,ocean,\n"
+    + "2,E1,8703.23.01,100.125,2025-05-03,,,,,ocean,\n",
+    "tiny-and-huge": HEADER
+    + "1,E1,8703.23.01,0.004,2025-05-03,,,,,ocean,\n"
+    + "2,E2,8703.23.01,999999999999,2025-05-03,,,,,ocean,\n"
+    + "3,E3,8703.23.01,0.01,2025-05-03,,,,,ocean,\n",
+    "metal-content": HEADER
+    + "1,E1,8711.50.00,1000,2025-09-01,,,,250,ocean,\n"
+    + "2,E1,8711.50.00,1000,2025-09-01,,,,1000,ocean,\n"
+    + "3,E2,8711.50.00,1000,2025-09-01,,,,0,ocean,\n"
+    + "4,E3,8711.50.00,149254,2025-09-01,JPY,0.0067,,37313,,\n"
+    + "5,E4,7610.10.00,1000,2025-09-01,,,5.7%,400,air,\n",
+    "entry-with-bad-row": HEADER
+    + "1,E1,8703.23.01,1000,2025-05-03,,,,,ocean,\n"
+    + "2,E1,8703.2401x,1000,2025-05-03,,,,,ocean,\n"
+    + "3,E1,8703.23.01,2000,2025-05-03,,,,,ocean,\n"
+    + "4,E2,8703.23.01,1000,2025-05-03,,,,,ocean,\n"
+    + "5,E2,8703.23.01,1000,2025-06-03,,,,,ocean,\n"
+    + "6,E3,8703.23.01,1000,2025-05-03,,,,,ocean,\n",
+    "currencies": HEADER
+    + "1,E1,8703.23.01,1000000,2025-05-03,JPY,0.0067,,,ocean,\n"
+    + "2,E2,8703.23.01,1000000,2025-05-03,jpy,0.00671234,,,ocean,\n"
+    + "3,E3,8703.23.01,1000,2025-05-03,USD,1,,,ocean,\n"
+    + "4,E4,8703.23.01,1000,2025-05-03,EUR,,,,ocean,\n"
+    + "5,E5,8703.23.01,1000,2025-05-03,USD,abc,,,ocean,\n",
+    "unknown-mfn-and-modes": HEADER
+    + "1,,9999.99.99,1000,2025-05-03,,,,,,\n"
+    + "2,,8542.31.00,1000,2025-05-03,,,,,sea,\n"
+    + "3,,8542.31.00,1000,2025-05-03,,,,,AIR,\n"
+    + "4,,8542.31.00,1000,2025-05-03,,,,,,\n",
+    "after-metals-established": HEADER + "1,,7208.51.00,1000,2026-05-01,,,,,ocean,\n" + GOOD,
+}
+
+
+# Files the columnar path must decline, leaving them to the row path.
+DECLINED = {"lone-cr", "blank-line", "empty-cells-row", "stray-quote", "quote-inside",
+            "long-row", "nul"}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(ODD_FILES))
+def test_odd_files_priced_as_the_row_path_does(tmp_path: Path, schedule, name: str):
+    source = tmp_path / f"{name}.csv"
+    source.write_bytes(ODD_FILES[name].encode("utf-8"))
+    got = assert_same_as_row_path(schedule, source)
+    assert (got is None) == (name in DECLINED)
+
+
+def test_undecodable_and_other_encodings_are_left_to_the_row_path(tmp_path: Path, schedule):
+    source = tmp_path / "latin.csv"
+    source.write_bytes((HEADER + GOOD).encode() + b"2,E2,8703.23.01,100,2025-05-03,,,,,,\xff\n")
+    assert columnar(schedule, source) is None
+    japanese = tmp_path / "cp932.csv"
+    japanese.write_bytes((HEADER + GOOD).encode("cp932"))
+    with open_input(japanese, encoding="cp932") as table:
+        assert price_csv(schedule, japanese, table, default_date=ON) is None
+
+
+def test_pricing_dates_hold_every_date_of_the_schedule_and_the_day_after(schedule):
+    days = set(pricing_dates(schedule))
+    for measure in schedule.measures:
+        for period in measure.rates:
+            assert period.start.toordinal() in days
+            if period.end is not None:
+                assert period.end.toordinal() + 1 in days
+    assert schedule.reviewed_through.toordinal() + 1 in days
