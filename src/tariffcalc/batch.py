@@ -555,33 +555,40 @@ def scan_entries(table: InputTable, default_date: date, limit: int = 200_000) ->
     """First pass over a file with an ``entry`` column: each entry's value, rows and date, so
     that the MPF bounds apply to the entry as a whole. Rows that cannot be read are left out
     (they fail again, with their message, when priced)."""
-    fields = table.fields
     entries = EntryBook(limit)
-    if "entry" not in fields:
+    if "entry" not in table.fields:
         return entries
+    for _number, _line, cells in table.rows:
+        line = entry_line(table.fields, cells, default_date)
+        if line is not None:
+            entries.add(*line)
+    return entries
 
-    def cell(cells: list[str], name: str) -> str:
+
+def entry_line(
+    fields: dict[str, int], cells: list[str], default_date: date
+) -> tuple[str, date, Decimal] | None:
+    """What a row adds to its entry: (entry, date, customs value in USD), or None when the
+    row names no entry or its value, exchange rate or date cannot be read (then the row is
+    not counted in any entry). A row that fails for another reason is still counted."""
+
+    def cell(name: str) -> str:
         position = fields.get(name)
         return cells[position].strip() if position is not None and position < len(cells) else ""
 
-    for _number, _line, cells in table.rows:
-        key = cell(cells, "entry")
-        if not key:
-            continue
-        # Only what the entry needs is read here (value, currency, date); a row that fails for
-        # another reason is still counted in its entry's value.
-        try:
-            value = parse_positive_amount(cell(cells, "value"), "value")
-            fx_text = cell(cells, "fx_rate")
-            currency = cell(cells, "currency").upper() or "USD"
-            if currency != "USD":
-                value *= parse_positive_amount(fx_text, "fx_rate")
-            date_text = cell(cells, "date")
-            on = parse_date(date_text, "date") if date_text else default_date
-        except TariffError:
-            continue
-        entries.add(key, on, round_cent(value))
-    return entries
+    key = cell("entry")
+    if not key:
+        return None
+    try:
+        value = parse_positive_amount(cell("value"), "value")
+        currency = cell("currency").upper() or "USD"
+        if currency != "USD":
+            value *= parse_positive_amount(cell("fx_rate"), "fx_rate")
+        date_text = cell("date")
+        on = parse_date(date_text, "date") if date_text else default_date
+    except TariffError:
+        return None
+    return key, on, round_cent(value)
 
 
 def price_table(

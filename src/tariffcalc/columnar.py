@@ -38,10 +38,12 @@ from pydantic import BaseModel
 
 from .batch import (
     RESULT_FIELDS,
+    STATUS_ERROR,
     STATUS_OK,
     BatchSummary,
     CategoryTotals,
     InputTable,
+    entry_line,
     neutralize_formula,
     price_rows,
     result_columns,
@@ -62,7 +64,8 @@ _HALF_RATE = _RATE_SCALE // 2
 _MAX_LINE_CENTS = 10**11  # 1,000,000,000 USD: every product below stays within 64 bits
 _MAX_ENTRY_CENTS = 10**12
 _INT64_MAX = 2**63 - 1
-_NOT_PRINTABLE = r"[^ -~]"
+# What Python's str.strip() strips from an ASCII cell.
+_ASCII_SPACE = " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
 _SEP = "\x1f"  # joins cells into one key; never in a plain cell
 _AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,4})?$"
 _RISKY = r"^[=@\t+\-]"
@@ -252,6 +255,7 @@ def _read(path: Path, header: list[str]) -> pl.DataFrame | None:
         return None
     if b"\x00" in data:
         return None
+    carriage_returns = b"\r" in data
     names = [f"c{i}" for i in range(len(header))]
     try:
         frame = pl.read_csv(
@@ -267,8 +271,12 @@ def _read(path: Path, header: list[str]) -> pl.DataFrame | None:
     # of empty cells is a row to both): leave such files to the row path.
     if frame.select(pl.all_horizontal(pl.all().is_null()).any()).item():
         return None
-    # Python's csv module ends a line at a lone "\r"; polars does not.
-    if frame.select(pl.any_horizontal(pl.all().str.contains("\r", literal=True)).any()).item():
+    # Python's csv module ends a line at a lone "\r"; polars does not (a "\r\n" line end is
+    # read alike by both; any "\r" left in a cell sends the file to the row path).
+    if (
+        carriage_returns
+        and frame.select(pl.any_horizontal(pl.all().str.contains("\r", literal=True)).any()).item()
+    ):
         return None
     return frame
 
@@ -324,10 +332,14 @@ class _Pricing:
         read = [f"c{i}" for name, i in self.fields.items() if name != "id"]
 
         def stripped(name: str) -> pl.Expr:
-            return self.cell(name).str.strip_chars(" ")
+            return self.cell(name).str.strip_chars(_ASCII_SPACE)
 
+        # Cells read as ASCII (NFKC, which the row path applies, changes no ASCII text).
         plain = pl.all_horizontal(
-            *(~pl.col(c).fill_null("").str.contains(_NOT_PRINTABLE) for c in read),
+            *(
+                (pl.col(c).str.len_bytes() == pl.col(c).str.len_chars()).fill_null(True)
+                for c in read
+            ),
             *(stripped(name) == "" for name in _ROW_PATH_FIELDS),
         )
         keys = self.frame.select(
@@ -347,12 +359,18 @@ class _Pricing:
             stripped("entry").alias("entry"),
         )
         keys = keys.with_columns(*self._dates(keys), *self._modes(keys), *self._exchange(keys))
-        keys = keys.with_columns(self._terms(keys))
+        keys = self._terms(keys)
         numbers = self._amounts(keys)
-        row_path = numbers.select(pl.arg_where(~pl.col("ok"))).to_series()
-        if row_path.len() > max(1000, _MAX_ROW_PATH_SHARE * numbers.height):
+        most = max(1000, _MAX_ROW_PATH_SHARE * numbers.height)
+        bad = numbers.select(pl.arg_where(~pl.col("ok"))).to_series().to_list()
+        if len(bad) > most:
             return None
-        return self._assemble(numbers, row_path.to_list())
+        if "entry" in self.fields:
+            numbers = self._entry_shares(numbers, *self._classify(numbers, bad))
+        row_path = numbers.select(pl.arg_where(~pl.col("ok"))).to_series().to_list()
+        if len(row_path) > most:
+            return None
+        return self._assemble(numbers, row_path)
 
     # --- what the engine resolves once per distinct cell or key
 
@@ -433,34 +451,37 @@ class _Pricing:
             column.replace_strict(places, return_dtype=pl.Int64).alias("fx_places"),
         ]
 
-    def _terms(self, keys: pl.DataFrame) -> pl.Expr:
-        """Resolve each distinct (goods, metal declared, mode given, period) and return the
-        expression of each row's index into ``self.terms``."""
-        key = pl.concat_str(
-            pl.col("goods"),
-            pl.col("metal").cast(pl.String),
-            pl.col("mode_given").cast(pl.String),
-            pl.col("when").cast(pl.String),
-            separator=_SEP,
-        )
-        distinct = (
-            keys.filter(pl.col("when").is_not_null())
-            .select("goods", "metal", "mode_given", "when", key.alias("key"))
-            .unique(subset="key")
-        )
+    def _terms(self, keys: pl.DataFrame) -> pl.DataFrame:
+        """Resolve each distinct (goods, metal declared, mode given, period) and add each
+        row's index into ``self.terms`` (column ``term``)."""
+        goods_texts = keys.get_column("goods").unique().to_list()
+        goods_ids = {text: i for i, text in enumerate(goods_texts)}
+        # One integer per key: goods, the two declarations, then the day (an ordinal < 2**22).
+        key = (
+            pl.col("goods").replace_strict(goods_ids, return_dtype=pl.Int64) * 4
+            + pl.col("metal").cast(pl.Int64) * 2
+            + pl.col("mode_given").cast(pl.Int64)
+        ) * 2**22 + pl.col("when")
+        keys = keys.with_columns(key.alias("key"))
+        distinct = keys.get_column("key").drop_nulls().unique().to_list()
         self.terms: list[_Terms] = []
-        index: dict[str, int | None] = {}
-        for goods_text, metal, mode_given, when, text in distinct.iter_rows():
-            goods = dict(zip(_GOODS_FIELDS, goods_text.split(_SEP), strict=True))
+        index: dict[int, int | None] = {}
+        for number in distinct:
+            declared, when = divmod(number, 2**22)
+            goods_id, flags = divmod(declared, 4)
+            goods = dict(zip(_GOODS_FIELDS, goods_texts[goods_id].split(_SEP), strict=True))
             on = date.fromordinal(when)
-            terms = self.resolver.terms(goods, metal, mode_given, on, when in self.dated_days)
+            terms = self.resolver.terms(
+                goods, bool(flags & 2), bool(flags & 1), on, when in self.dated_days
+            )
             if terms is None:
-                index[text] = None
+                index[number] = None
             else:
-                index[text] = len(self.terms)
+                index[number] = len(self.terms)
                 self.terms.append(terms)
         self.width = max((len(t.lines) for t in self.terms), default=0)
-        return key.replace_strict(index, default=None, return_dtype=pl.Int64).alias("term")
+        term = pl.col("key").replace_strict(index, default=None, return_dtype=pl.Int64)
+        return keys.with_columns(term.alias("term"))
 
     def _term(self, values: list[Any], dtype: Any) -> pl.Expr:
         """Each row's value from its terms (null where it has none)."""
@@ -554,107 +575,147 @@ class _Pricing:
         def mpf_of(value: pl.Expr) -> pl.Expr:
             return cents_of(value, pl.col("mpf_rate")).clip(pl.col("mpf_low"), pl.col("mpf_high"))
 
-        if "entry" not in self.fields:
-            query = query.with_columns(mpf_of(cv).alias("mpf"))
-        else:
-            query = self._entry_shares(query, keys, mpf_of)
-        return query.collect(engine="in-memory")
+        self.mpf_of = mpf_of
+        return query.with_columns(mpf_of(cv).alias("mpf")).collect(engine="in-memory")
 
-    def _entry_shares(self, query: pl.LazyFrame, keys: pl.DataFrame, mpf_of: Any) -> pl.LazyFrame:
+    # --- entries: one MPF per entry, shared among its rows
+
+    def _classify(self, numbers: pl.DataFrame, bad: list[int]) -> tuple[list[int], list[str]]:
+        """Of the rows the columnar path cannot price, those that name an entry: (the inert
+        ones, the entries the others taint). A row is inert when the entry scan does not count
+        it (its value, exchange rate or date cannot be read) and it fails: it then takes no part
+        in its entry, as on the row path. An entry holding any other such row goes to the row
+        path whole, so that its MPF is shared in one place."""
+        keys = numbers.get_column("entry").gather(bad).to_list()
+        named = [(row, key) for row, key in zip(bad, keys, strict=True) if key]
+        if not named:
+            return [], []
+        cells = self.frame.gather([row for row, _ in named]).iter_rows()
+        rows = [[cell or "" for cell in row] for row in cells]
+        table = self.table
+        alone = InputTable(
+            table.source, table.header, ((n + 1, 0, r) for n, r in enumerate(rows)),
+            table.encoding, self.fields,
+        )  # fmt: skip
+        status = RESULT_FIELDS.index("status")
+        priced = price_rows(
+            self.schedule, alone, BatchSummary(), default_date=self.default_date,
+            scenario=self.scenario, fast=False, plans=self.resolver.plans,
+        )  # fmt: skip
+        inert, tainted = [], set()
+        for (row, key), row_cells, (_, _, results) in zip(named, rows, priced, strict=True):
+            counted = entry_line(self.fields, row_cells, self.default_date) is not None
+            if not counted and results[status] == STATUS_ERROR:
+                inert.append(row)
+            else:
+                tainted.add(key)
+        return inert, sorted(tainted)
+
+    def _entry_shares(
+        self, numbers: pl.DataFrame, inert: list[int], tainted: list[str]
+    ) -> pl.DataFrame:
         """Each entry's MPF shared among its rows as :class:`~tariffcalc.fees.EntryShares`
-        does (in proportion to value, the last row taking the remainder). An entry is priced
-        here only if every row of it is; otherwise all its rows take the row path."""
-        entry = keys.get_column("entry")
-        # Entries are usually contiguous runs of rows: then the run number names the entry,
-        # and a row's place in its entry is its distance from the run's first row.
-        run = (entry != entry.shift(1)).fill_null(True).cum_sum()
-        contiguous = run.max() == entry.n_unique()
-        group = run if contiguous else entry
-        by = "entry_group"
-        query = query.with_columns(group.alias(by), pl.int_range(pl.len()).alias("row"))
-        if contiguous:
-            return self._run_shares(query, mpf_of)
-        day = pl.col("day")
-        entries = query.group_by(by).agg(
-            pl.col("cv").sum().alias("entry_value"),
-            pl.len().alias("entry_lines"),
-            pl.col("row").min().alias("entry_first_row"),
-            (pl.col("ok").all() & day.is_not_null().all() & (day.min() == day.max())).alias(
-                "entry_ok"
-            ),
+        does: in proportion to value, the last row taking the remainder. An entry is priced
+        here only if all its rows are (inert rows aside) and they share one date; otherwise
+        all its rows take the row path."""
+        entry = numbers.get_column("entry")
+        not_inert = pl.repeat(True, numbers.height, eager=True).scatter(inert, False)
+        query = numbers.lazy().with_columns(
+            ((pl.col("entry") != "") & not_inert).alias("member"),
+            pl.col("entry").is_in(tainted).alias("tainted"),
+            pl.int_range(pl.len()).alias("row"),
         )
-        query = query.join(entries, on=by, how="left", maintain_order="left")
-        if contiguous:
-            position = pl.col("row") - pl.col("entry_first_row")
+        # Entries are usually contiguous runs of rows: then each entry's sums come from
+        # running sums at its first and last rows, without grouping.
+        starts = (entry != entry.shift(1)).fill_null(True)
+        run = starts.cum_sum()
+        if run.max() == entry.filter(starts).n_unique():
+            query = self._run_shares(query.with_columns(run.alias("entry_group")))
         else:
-            position = pl.int_range(pl.len()).over(by)
-        cv, value = pl.col("cv"), pl.col("entry_value")
-        entry_mpf = mpf_of(value)
-        share = (2 * entry_mpf * cv + value) // (2 * value)
-        last = position == pl.col("entry_lines") - 1
-        query = query.with_columns(last.alias("entry_last"), share.alias("entry_share"))
-        before_last = query.group_by(by).agg(
-            pl.when(pl.col("entry_last"))
-            .then(0)
-            .otherwise(pl.col("entry_share"))
-            .sum()
-            .alias("entry_before_last")
-        )
-        query = query.join(before_last, on=by, how="left", maintain_order="left")
+            query = self._grouped_shares(query)
         in_entry = pl.col("entry") != ""
+        entry_ok = (
+            ~pl.col("tainted")
+            & (pl.col("entry_dates") == 0)
+            & (pl.col("entry_value") <= _MAX_ENTRY_CENTS)
+        ).fill_null(False)
         return query.with_columns(
-            pl.when(in_entry)
-            .then(
-                pl.when(pl.col("entry_last"))
-                .then(entry_mpf - pl.col("entry_before_last"))
-                .otherwise(pl.col("entry_share"))
-            )
-            .otherwise(mpf_of(cv))
+            pl.when(pl.col("member"))
+            .then(pl.col("entry_mpf"))
+            .otherwise(pl.col("mpf"))
             .alias("mpf"),
-            (pl.col("ok") & (~in_entry | (pl.col("entry_ok") & (value <= _MAX_ENTRY_CENTS)))).alias(
-                "ok"
-            ),
-        )
+            (pl.col("ok") & (~in_entry | entry_ok)).alias("ok"),
+        ).collect(engine="in-memory")
 
-    def _run_shares(self, query: pl.LazyFrame, mpf_of: Any) -> pl.LazyFrame:
-        """:meth:`_entry_shares` for entries that are contiguous runs of rows: each entry's
-        sums from running sums at its first and last rows (no grouping)."""
-        row, by = pl.col("row"), pl.col("entry_group")
-        first = pl.when(by != by.shift(1).fill_null(-1)).then(row).forward_fill()
-        last = pl.when(by != by.shift(-1).fill_null(-1)).then(row).backward_fill()
-        query = query.with_columns(first.alias("entry_first"), last.alias("entry_last_row"))
-        first, last = pl.col("entry_first"), pl.col("entry_last_row")
+    def _shares(self, value: pl.Expr, last: pl.Expr, before_last: pl.Expr) -> pl.Expr:
+        """A member row's share of its entry's MPF (``before_last``: the shares of the
+        entry's other rows, for the last one)."""
+        entry_mpf = self.mpf_of(value)
+        share = (2 * entry_mpf * pl.col("cv") + value) // (2 * value)
+        return pl.when(last).then(entry_mpf - before_last).otherwise(share)
+
+    def _run_shares(self, query: pl.LazyFrame) -> pl.LazyFrame:
+        row, run, day = pl.col("row"), pl.col("entry_group"), pl.col("day")
+        first = pl.when(run != run.shift(1).fill_null(-1)).then(row).forward_fill()
+        last = pl.when(run != run.shift(-1).fill_null(-1)).then(row).backward_fill()
+        query = query.with_columns(first.alias("first"), last.alias("last"))
+        first, last = pl.col("first"), pl.col("last")
 
         def over_entry(column: pl.Expr) -> pl.Expr:
             """The sum of a column over the row's entry."""
             running = column.cum_sum()
             return running.gather(last) - running.gather(first) + column.gather(first)
 
-        day = pl.col("day")
-        changed = (day != day.shift(1)).fill_null(True) & (row != first)
+        member = pl.col("member").cast(pl.Int64)
+        members_so_far = member.cum_sum()
+        position = members_so_far - members_so_far.gather(first) + member.gather(first) - 1
+        # A date change from the previous member of the same entry.
+        previous_day = pl.when(pl.col("member")).then(day).forward_fill().shift(1)
+        previous_run = pl.when(pl.col("member")).then(run).forward_fill().shift(1)
+        changed = pl.col("member") & (previous_run == run) & (previous_day != day)
         query = query.with_columns(
-            over_entry(pl.col("cv")).alias("entry_value"),
-            over_entry((~pl.col("ok")).cast(pl.Int64)).alias("entry_bad"),
-            over_entry(changed.cast(pl.Int64)).alias("entry_dates"),
+            over_entry((pl.col("cv") * member).fill_null(0)).alias("entry_value"),
+            over_entry(member).alias("entry_lines"),
+            position.alias("position"),
+            over_entry(changed.fill_null(False).cast(pl.Int64)).alias("entry_dates"),
         )
-        cv, value = pl.col("cv"), pl.col("entry_value")
-        entry_mpf = mpf_of(value)
-        share = (2 * entry_mpf * cv + value) // (2 * value)
-        is_last = row == last
+        value = pl.col("entry_value")
+        is_last = pl.col("member") & (pl.col("position") == pl.col("entry_lines") - 1)
+        entry_mpf = self.mpf_of(value)
+        share = (2 * entry_mpf * pl.col("cv") + value) // (2 * value)
         query = query.with_columns(
-            is_last.alias("entry_is_last"), share.fill_null(0).alias("entry_share")
+            is_last.alias("is_last"),
+            pl.when(pl.col("member") & ~is_last)
+            .then(share)
+            .otherwise(0)
+            .fill_null(0)
+            .alias("share"),
         )
-        shares = pl.col("entry_share")
-        before_last = over_entry(shares) - shares.gather(last)
-        in_entry = pl.col("entry") != ""
-        entry_ok = (pl.col("entry_bad") == 0) & (pl.col("entry_dates") == 0)
         return query.with_columns(
-            pl.when(in_entry)
-            .then(pl.when(pl.col("entry_is_last")).then(entry_mpf - before_last).otherwise(share))
-            .otherwise(mpf_of(cv))
-            .alias("mpf"),
-            (pl.col("ok") & (~in_entry | (entry_ok & (value <= _MAX_ENTRY_CENTS)))).alias("ok"),
+            self._shares(value, pl.col("is_last"), over_entry(pl.col("share"))).alias("entry_mpf")
         )
+
+    def _grouped_shares(self, query: pl.LazyFrame) -> pl.LazyFrame:
+        """:meth:`_run_shares` for entries whose rows are spread over the file."""
+        by, day = "entry", pl.col("day")
+        members = query.filter(pl.col("member")).with_columns(
+            pl.col("cv").sum().over(by).alias("entry_value"),
+            pl.len().over(by).alias("entry_lines"),
+            pl.int_range(pl.len()).over(by).alias("position"),
+            (day.max().over(by) != day.min().over(by)).cast(pl.Int64).alias("entry_dates"),
+        )
+        value = pl.col("entry_value")
+        is_last = pl.col("position") == pl.col("entry_lines") - 1
+        entry_mpf = self.mpf_of(value)
+        share = (2 * entry_mpf * pl.col("cv") + value) // (2 * value)
+        members = members.with_columns(
+            is_last.alias("is_last"), pl.when(is_last).then(0).otherwise(share).alias("share")
+        )
+        before_last = pl.col("share").sum().over(by)
+        members = members.with_columns(
+            self._shares(value, pl.col("is_last"), before_last).alias("entry_mpf")
+        ).select("row", "entry_value", "entry_dates", "entry_mpf")
+        return query.join(members, on="row", how="left", maintain_order="left")
 
     # --- the output
 
@@ -676,16 +737,16 @@ class _Pricing:
             "warnings": pl.col("warnings"),
         }
         names = [f"r{i}" for i in range(len(RESULT_FIELDS))]
-        out = pl.concat([self.frame, numbers], how="horizontal").select(
-            *(pl.col(f"c{i}") for i in range(len(header))),
-            *(
-                pl.when(ok).then(results[field]).otherwise(None).alias(name)
-                for field, name in zip(RESULT_FIELDS, names, strict=True)
-            ),
-        )
         summary = self._summary(numbers.lazy().filter(ok))
-        if row_path:
-            self._price_row_path(out, names, row_path, summary)
+        # The row path's results, joined in by row number.
+        row_results = self._price_row_path(names, row_path, summary)
+        query = numbers.lazy().with_row_index("row_index")
+        query = query.join(row_results.lazy(), on="row_index", how="left", maintain_order="left")
+        result_cells = query.select(
+            pl.when(ok).then(results[field]).otherwise(pl.col(f"{name}_row_path")).alias(name)
+            for field, name in zip(RESULT_FIELDS, names, strict=True)
+        ).collect(engine="in-memory")
+        out = pl.concat([self.frame, result_cells], how="horizontal")
         columns = header + result_columns(header)
         return ColumnarBatch(columns, out, summary)
 
@@ -719,10 +780,10 @@ class _Pricing:
         return summary
 
     def _price_row_path(
-        self, out: pl.DataFrame, names: list[str], row_path: list[int], summary: BatchSummary
-    ) -> None:
-        """Price the rows the columnar path leaves alone with the row path, in file order,
-        and put their results in place."""
+        self, names: list[str], row_path: list[int], summary: BatchSummary
+    ) -> pl.DataFrame:
+        """Price the rows the columnar path leaves alone with the row path, in file order:
+        their row numbers (from 0) and result columns (``<name>_row_path``)."""
         inputs = [f"c{i}" for i in range(len(self.table.header))]
         picked = self.frame.select(inputs).gather(row_path)
         lines = self._line_numbers(row_path)
@@ -741,26 +802,28 @@ class _Pricing:
         try:
             for _number, _inputs, cells in price_rows(
                 self.schedule, subset, summary, default_date=self.default_date,
-                scenario=self.scenario, entries=entries, plans=self.resolver.plans,
+                scenario=self.scenario, entries=entries, fast=False, plans=self.resolver.plans,
             ):  # fmt: skip
                 results.append(cells)
         finally:
             if entries is not None:
                 entries.close()
+        columns = {"row_index": pl.Series(row_path, dtype=pl.UInt32)}
         for k, name in enumerate(names):
-            values = pl.Series(name, [cells[k] for cells in results], pl.String)
-            out.replace_column(k + len(inputs), out.get_column(name).scatter(row_path, values))
+            columns[f"{name}_row_path"] = pl.Series(
+                [cells[k] for cells in results], dtype=pl.String
+            )
+        return pl.DataFrame(columns)
 
     def _line_numbers(self, rows: list[int]) -> list[int]:
         """The line on which each of ``rows`` ends in the file, as Python's csv module counts
         (for the row path's messages): the header's lines, then each row's, a line break in a
         quoted cell adding one."""
         first = 1 + sum(name.count("\n") for name in self.table.header)
-        broken = [
-            name
-            for name in self.frame.columns
-            if self.frame.get_column(name).str.contains("\n", literal=True).any()
-        ]
+        if not rows:
+            return []
+        found = self.frame.select(pl.all().str.contains("\n", literal=True).any()).row(0)
+        broken = [name for name, has in zip(self.frame.columns, found, strict=True) if has]
         if not broken:
             return [first + row + 1 for row in rows]
         breaks = pl.sum_horizontal(
@@ -772,10 +835,10 @@ class _Pricing:
 
 def _units(text: pl.Expr) -> pl.Expr:
     """A plain amount (up to 12 digits and 4 decimals) in ten-thousandths; null otherwise."""
-    parts = text.str.split_exact(".", 1)
-    whole = parts.struct.field("field_0").cast(pl.Int64, strict=False)
-    fraction = parts.struct.field("field_1").fill_null("").str.pad_end(4, "0")
-    units = whole * 10_000 + fraction.cast(pl.Int64, strict=False)
+    point = text.str.find(".", literal=True)
+    places = pl.when(point.is_null()).then(0).otherwise(text.str.len_bytes() - point - 1)
+    digits = text.str.replace(".", "", literal=True).cast(pl.Int64, strict=False)
+    units = digits * pl.lit(10, pl.Int64).pow(4 - places.cast(pl.Int64))
     return pl.when(text.str.contains(_AMOUNT)).then(units).otherwise(None)
 
 
