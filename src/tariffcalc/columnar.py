@@ -759,7 +759,7 @@ class _Pricing:
         query = query.join(row_results.lazy(), on="row_index", how="left", maintain_order="left")
         # Money stays Decimal (the CSV writer prints it as format_money does: "1234.50");
         # the engine's categories and warnings stay categorical: both save memory and time.
-        cast = {"category": pl.Categorical, "warnings": pl.Categorical}
+        cast: dict[str, Any] = {"category": pl.Categorical, "warnings": pl.Categorical}
         cast.update(dict.fromkeys((*money, "total_fees", "landed_cost"), _MONEY))
         result_cells = query.select(
             pl.when(ok)
