@@ -238,3 +238,23 @@ def test_not_in_force_in_json_and_table():
     # A surcharge on every good that starts next year says nothing about this entry; a list the
     # goods join later does.
     assert "steel-derivatives-232" in table and "section-122" not in table
+
+
+def test_quote_imports_neither_the_other_commands_nor_polars():
+    """`tariffcalc quote` in a shell loop: only the quote command is loaded."""
+    check = (
+        "import sys\n"
+        "sys.argv = ['tariffcalc', 'quote', '--hts', '8711.50.00', '--value', '20000',\n"
+        "            '--date', '2025-05-03', '--mode', 'ocean']\n"
+        "from tariffcalc.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        "loaded = [m for m in ('polars', 'tariffcalc.columnar', 'tariffcalc.batch',\n"
+        "                      'tariffcalc.cli.batch', 'tariffcalc.cli.timeline') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Landed cost" in result.stdout
