@@ -87,7 +87,12 @@ def batch(
     schedule = schedule_for(schedule_path)
     schedule.scenario(scenario)
     err = err_console()
-    summary = _price_columnar(schedule, input_file, output, fmt, on, scenario, encoding, columns)
+    with contextlib.ExitStack() as status:
+        if err.is_terminal:  # a spinner while the file is priced as columns (seconds)
+            status.enter_context(err.status("pricing...", spinner="dots"))
+        summary = _price_columnar(
+            schedule, input_file, output, fmt, on, scenario, encoding, columns
+        )
     if summary is None:
         summary = _price_row_by_row(
             schedule, input_file, output, fmt, on, scenario, encoding, columns, err
