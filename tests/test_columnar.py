@@ -175,6 +175,14 @@ ODD_FILES = {
     + "3,,8542.31.00,1000,2025-05-03,,,,,AIR,\n"
     + "4,,8542.31.00,1000,2025-05-03,,,,,,\n",
     "after-metals-established": HEADER + "1,,7208.51.00,1000,2026-05-01,,,,,ocean,\n" + GOOD,
+    # The row path strips an ideographic space from the entry: row 2 is in entry E1 too.
+    "entry-unicode-space": HEADER
+    + "1,E1,8703.23.01,1000,2025-05-03,,,,,ocean,\n"
+    + "2,E1\u3000,8703.23.01,2000,2025-05-03,,,,,ocean,\n"
+    + "3,E1,8703.23.01,3000,2025-05-03,,,,,ocean,\n",
+    "control-characters": HEADER
+    + "1,E1,8703\x1f23.01,1000,2025-05-03,,,,,ocean,\n"
+    + "2,E2\x1c,8703.23.01,1000\t,2025-05-03,,,,,ocean\x0b,\n",
 }
 
 

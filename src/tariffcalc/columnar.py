@@ -11,7 +11,7 @@ only the arithmetic itself:
 - The schedule's pricing can change only on a date the schedule names, or the day after one:
   rows dated between two such dates share one resolution (rows whose warnings name their own
   date, such as entries after the review date, are resolved date by date).
-- A row that is not plain (a cell outside printable ASCII, a declaration other than the metal
+- A row that is not plain (a cell read outside ASCII, a declaration other than the metal
   content, an amount with more than 4 decimals, a line of more than 1,000,000,000 USD, a row the
   engine refuses...) goes through the row path (:func:`~tariffcalc.batch.price_rows`), with the
   whole entry it belongs to, so that an entry's MPF is shared in one place.
@@ -68,7 +68,7 @@ _MAX_ENTRY_CENTS = 10**12
 _INT64_MAX = 2**63 - 1
 # What Python's str.strip() strips from an ASCII cell.
 _ASCII_SPACE = " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
-_SEP = "\x1f"  # joins cells into one key; never in a plain cell
+_SEP = "\x00"  # joins cells into one key: a file with a NUL byte is left to the row path
 _AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,4})?$"
 _RISKY = r"^[=@\t+\-]"
 # Probe values (USD): (customs value, metal content).
@@ -606,12 +606,16 @@ class _Pricing:
         it (its value, exchange rate or date cannot be read) and it fails: it then takes no part
         in its entry, as on the row path. An entry holding any other such row goes to the row
         path whole, so that its MPF is shared in one place."""
-        keys = numbers.get_column("entry").gather(bad).to_list()
-        named = [(row, key) for row, key in zip(bad, keys, strict=True) if key]
+        # The entry as the row path reads it (Python's strip, which knows more spaces).
+        position = self.fields["entry"]
+        named, rows = [], []
+        for row, cells in zip(bad, self.frame.gather(bad).iter_rows(), strict=True):
+            key = (cells[position] or "").strip()
+            if key:
+                named.append((row, key))
+                rows.append([cell or "" for cell in cells])
         if not named:
             return [], []
-        cells = self.frame.gather([row for row, _ in named]).iter_rows()
-        rows = [[cell or "" for cell in row] for row in cells]
         table = self.table
         alone = InputTable(
             table.source, table.header, ((n + 1, 0, r) for n, r in enumerate(rows)),
