@@ -35,14 +35,14 @@ def row_path(schedule, path: Path, on: date = ON, scenario: str | None = None):
     return out.getvalue().encode("utf-8"), summary
 
 
-def columnar(schedule, path: Path, on: date = ON, scenario: str | None = None):
+def columnar(schedule, path: Path, on: date = ON, scenario: str | None = None, rows=250_000):
     with open_input(path) as table:
         priced = price_csv(schedule, path, table, default_date=on, scenario=scenario)
     if priced is None:
         return None
     buffer = io.BytesIO()
     stream = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
-    priced.write_csv(stream)
+    priced.write_csv(stream, rows=rows)
     stream.flush()
     return buffer.getvalue(), priced.summary
 
@@ -82,6 +82,16 @@ def test_generated_file_byte_for_byte(tmp_path: Path, schedule, seed: int):
     generate.write(4000, source, seed=seed)
     got = assert_same_as_row_path(schedule, source)
     assert got is not None, "the columnar path must take a plain generated file"
+
+
+def test_written_a_slice_at_a_time(tmp_path: Path, schedule):
+    """The output is made and written in slices of rows; the slices join seamlessly."""
+    source = tmp_path / "generated.csv"
+    generate.write(1000, source, seed=6)
+    whole = columnar(schedule, source)
+    assert whole is not None
+    for rows in (1, 97, 999, 1000):
+        assert columnar(schedule, source, rows=rows)[0] == whole[0]
 
 
 def test_scenario_and_rows_dated_by_default(tmp_path: Path, schedule):

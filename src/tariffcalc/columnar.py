@@ -61,6 +61,7 @@ from .shipment import parse_date, shipment_from_fields
 MAX_BYTES = 64 * 2**20
 # Rows that need the row path; past this share of the file, the whole file takes the row path.
 _MAX_ROW_PATH_SHARE = 0.1
+_WRITE_ROWS = 250_000  # rows of output made and written at a time
 _RATE_SCALE = 10**6  # rates as whole millionths
 _HALF_RATE = _RATE_SCALE // 2
 _MAX_LINE_CENTS = 10**11  # 1,000,000,000 USD: every product below stays within 64 bits
@@ -205,28 +206,47 @@ class _NotLinear(Exception):
 
 @dataclass
 class ColumnarBatch:
-    """A priced file: the output as columns, ready to write, and its summary."""
+    """A priced file, ready to write: its input cells, the numbers of each row, the results of
+    the rows the row path priced, the expressions of the result cells, and the summary."""
 
     header: list[str]
-    frame: pl.DataFrame
+    inputs: pl.DataFrame
+    numbers: pl.DataFrame  # with row_index
+    row_results: pl.DataFrame  # row_index and <result>_row_path cells
+    cells: list[pl.Expr]
     summary: BatchSummary
 
-    def write_csv(self, stream: IO[Any]) -> None:
+    def parts(self, rows: int = _WRITE_ROWS) -> Iterator[pl.DataFrame]:
+        """The output, a slice of rows at a time (its result cells exist only while written)."""
+        for start in range(0, self.inputs.height, rows):
+            numbers = self.numbers.slice(start, rows).lazy()
+            results = numbers.join(
+                self.row_results.lazy(), on="row_index", how="left", maintain_order="left"
+            ).select(self.cells)
+            yield pl.concat(
+                [self.inputs.slice(start, rows), results.collect(engine="in-memory")],
+                how="horizontal",
+            )
+
+    def write_csv(self, stream: IO[Any], rows: int = _WRITE_ROWS) -> None:
         """Write as the row path's CSV writer does (formula cells neutralised, minimal quoting,
-        empty cells empty, "\\n" line ends)."""
+        empty cells empty, "\n" line ends), ``rows`` at a time."""
         csv.writer(stream, lineterminator="\n").writerow(
             [neutralize_formula(name) for name in self.header]
         )
-        # Money and rates never start a formula and are never empty strings.
-        cells = [name for name in self.frame.columns if name not in _NUMERIC_RESULTS]
-        frame = self.frame.with_columns(_neutralized(self.frame, name) for name in cells)
         buffer = getattr(stream, "buffer", None)
         if buffer is not None:
             stream.flush()
-            frame.write_csv(buffer, include_header=False, line_terminator="\n", null_value="")
+        for part in self.parts(rows):
+            # Money and rates never start a formula and are never empty strings.
+            cells = [name for name in part.columns if name not in _NUMERIC_RESULTS]
+            part = part.with_columns(_neutralized(part, name) for name in cells)
+            if buffer is not None:
+                part.write_csv(buffer, include_header=False, line_terminator="\n", null_value="")
+            else:
+                stream.write(part.write_csv(None, include_header=False, line_terminator="\n"))
+        if buffer is not None:
             buffer.flush()
-        else:
-            stream.write(frame.write_csv(None, include_header=False, line_terminator="\n"))
 
 
 _NUMERIC_RESULTS = frozenset(
@@ -366,7 +386,8 @@ class _Pricing:
             stripped("entry").alias("entry"),
         )
         keys = keys.with_columns(*self._dates(keys), *self._modes(keys), *self._exchange(keys))
-        keys = self._terms(keys)
+        # The cells as text are resolved: free them before the arithmetic.
+        keys = self._terms(keys).drop("goods", "pair", "date_cell", "mode_cell", "key")
         numbers = self._amounts(keys)
         del keys
         most = max(1000, _MAX_ROW_PATH_SHARE * numbers.height)
@@ -768,22 +789,20 @@ class _Pricing:
         summary = self._summary(numbers.lazy().filter(ok))
         # The row path's results, joined in by row number.
         row_results = self._price_row_path(names, row_path, summary)
-        query = numbers.lazy().with_row_index("row_index")
-        query = query.join(row_results.lazy(), on="row_index", how="left", maintain_order="left")
         # Money stays Decimal (the CSV writer prints it as format_money does: "1234.50");
         # the engine's categories and warnings stay categorical: both save memory and time.
         cast: dict[str, Any] = {"category": pl.Categorical, "warnings": pl.Categorical}
         cast.update(dict.fromkeys((*money, "total_fees", "landed_cost"), _MONEY))
-        result_cells = query.select(
+        cells = [
             pl.when(ok)
             .then(results[field])
             .otherwise(pl.col(f"{name}_row_path").cast(cast.get(field, pl.String)))
             .alias(name)
             for field, name in zip(RESULT_FIELDS, names, strict=True)
-        ).collect(engine="in-memory")
-        out = pl.concat([self.frame, result_cells], how="horizontal")
+        ]
+        numbers = numbers.with_row_index("row_index")
         columns = header + result_columns(header)
-        return ColumnarBatch(columns, out, summary)
+        return ColumnarBatch(columns, self.frame, numbers, row_results, cells, summary)
 
     def _summary(self, priced: pl.LazyFrame) -> BatchSummary:
         summary = BatchSummary()
