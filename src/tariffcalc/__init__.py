@@ -17,7 +17,7 @@ from .engine import DutyLine, ExcludedMeasure, Quote, classify, price_shipment
 from .errors import InputError, ScheduleError, TariffError, UnknownRateError
 from .rates import RateRow, rate_table
 from .report import quote_to_dict
-from .schedule import Schedule, load_schedule, parse_schedule
+from .rules import Schedule, load_schedule, parse_schedule
 from .shipment import Shipment, shipment_from_fields
 
 __all__ = [

@@ -29,7 +29,7 @@ from .errors import InputError, TariffError, file_problem
 from .fees import EntryShares, hmf_amount, mpf_amount
 from .money import ZERO, ZERO_MONEY, format_money, parse_positive_amount, round_cent
 from .report import money_or_none, rate_or_none
-from .schedule import Fee, Schedule
+from .rules import Fee, Schedule
 from .shipment import Shipment, parse_date, shipment_from_fields
 
 RESULT_FIELDS = (

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import polars as pl
-from pydantic import BaseModel
 
 from .batch import (
     RESULT_FIELDS,
@@ -52,7 +51,7 @@ from .batch import (
 from .engine import MFN_MEASURE, PricingPlan, Quote, plan_key, plan_pricing, price_with_plan
 from .errors import TariffError
 from .fees import hmf_rate, mpf_terms
-from .schedule import MODES, Schedule
+from .rules import MODES, Rule, Schedule
 from .shipment import parse_date, shipment_from_fields
 
 # Files larger than this are priced row by row, in memory that does not grow with the file.
@@ -92,7 +91,7 @@ def pricing_dates(schedule: Schedule) -> list[int]:
         if isinstance(node, date):
             days.add(node.toordinal())
             days.add(node.toordinal() + 1)
-        elif isinstance(node, BaseModel):
+        elif isinstance(node, Rule):
             for value in vars(node).values():
                 walk(value)
         elif isinstance(node, dict):

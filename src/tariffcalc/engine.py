@@ -14,7 +14,7 @@ from .errors import InputError, ScheduleError, UnknownRateError
 from .fees import harbor_maintenance_fee, merchandise_processing_fee
 from .hts import format_hts
 from .money import ZERO, ZERO_MONEY, format_percent, round_cent
-from .schedule import (
+from .rules import (
     CATEGORIES,
     Gap,
     Measure,

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from .money import ZERO, ZERO_MONEY, format_money, format_percent, round_cent
-from .schedule import Fee
+from .rules import Fee
 
 
 @dataclass(frozen=True, slots=True)

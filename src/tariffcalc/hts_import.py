@@ -14,10 +14,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, ScheduleError, file_problem
-from .schedule import MFNRate, SpecificRate
+
+if TYPE_CHECKING:  # the validating models (pydantic) are imported when rates are read
+    from .schedule import MFNRate, SpecificRate
 
 MFN_TABLE_ENV = "TARIFFCALC_MFN_TABLE"
 _TAGS = re.compile(r"<[^>]*>", re.ASCII)
@@ -42,6 +44,8 @@ def parse_general_rate(text: str) -> ParsedRate | None:
         return None
     if cleaned.lower() == "free":
         return ParsedRate(Decimal(0), ())
+    from .schedule import SpecificRate
+
     ad_valorem = Decimal(0)
     specific: list[SpecificRate] = []
     seen_ad_valorem = False
@@ -74,6 +78,8 @@ class ImportResult:
 
 def import_usitc(records: Iterable[Any], source: str) -> ImportResult:
     """MFN rates from the objects of a USITC HTS export."""
+    from .schedule import MFNRate
+
     rates: dict[str, MFNRate] = {}
     refused: list[str] = []
     lines = 0
@@ -141,12 +147,16 @@ def save_table(result: ImportResult, path: Path) -> None:
 
 
 def load_table(path: Path) -> tuple[MFNRate, ...]:
-    """The rates of a table written by ``tariffcalc hts import``."""
+    """The rates of a table written by ``tariffcalc hts import``, validated, as the plain
+    objects of a loaded schedule (:mod:`tariffcalc.rules`)."""
+    from .rules import twin
+    from .schedule import MFNRate
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != "tariffcalc-mfn-table/1":
             raise ValueError("not a tariffcalc MFN table")
-        return tuple(MFNRate.model_validate(item) for item in data["rates"])
+        return tuple(twin(MFNRate.model_validate(item)) for item in data["rates"])
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ScheduleError(
             f"{path}: cannot use this MFN table ({exc}); import it again with "

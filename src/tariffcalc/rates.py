@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from .money import ZERO, format_rate
-from .schedule import Measure, RatePeriod, Schedule
+from .rules import Measure, RatePeriod, Schedule
 
 STATUS_IN_FORCE = "in force"
 STATUS_ON_HOLD = "on hold"

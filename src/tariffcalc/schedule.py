@@ -1,26 +1,21 @@
-"""The dated tariff schedule: strict YAML loading into frozen pydantic models.
+"""The dated tariff schedule: strict YAML validated by frozen pydantic models.
 
 The schedule is law as data (the openfisca idea): each measure carries its legal authority, its
 Chapter 99 heading and a timeline of dated rates; scopes are lists of HTS provisions; stacking and
 exclusions are declared, not coded per measure. Nothing here knows about the command line.
+
+A validated schedule is handed out as the plain objects of ``rules.py`` (same names, fields and
+methods, no pydantic); :func:`~tariffcalc.rules.load_schedule` keeps them in a cache.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
-import pickle
-import sys
-import tempfile
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import VERSION as pydantic_version
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -32,14 +27,28 @@ from pydantic import (
     model_validator,
 )
 
-from . import __version__
-from .errors import ScheduleError, file_problem
+from .errors import ScheduleError
 from .hts import ProvisionIndex, normalize_provision
+from .rules import (
+    CATEGORIES,
+    MODES,
+    SCHEDULE_ENV,
+    DatedRules,
+    FeeRules,
+    GapRules,
+    MeasureRules,
+    MFNRateRules,
+    RatePeriodRules,
+    ScenarioRules,
+    ScheduleRules,
+    default_schedule_path,
+    load_schedule,
+    twin,
+)
 
-SCHEDULE_ENV = "TARIFFCALC_SCHEDULE"
+__all__ = ["CATEGORIES", "MODES", "SCHEDULE_ENV", "default_schedule_path", "load_schedule"]
 
 Category = Literal["autos", "auto-parts", "steel", "aluminum", "general"]
-CATEGORIES: tuple[str, ...] = ("autos", "auto-parts", "steel", "aluminum", "general")
 # What a rate is charged on: the whole customs value, or the declared value of one metal's content.
 Basis = Literal["value", "steel-content", "aluminum-content"]
 # Shipment declarations that an exclusion can turn on.
@@ -88,7 +97,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
-class _Dated(_Model):
+class _Dated(_Model, DatedRules):
     """Something in force from ``from`` through ``to`` (both inclusive; no ``to`` = open-ended)."""
 
     start: date | None = Field(default=None, alias="from")
@@ -99,9 +108,6 @@ class _Dated(_Model):
         if self.start is not None and self.end is not None and self.end < self.start:
             raise ValueError(f"'to' ({self.end}) is before 'from' ({self.start})")
         return self
-
-    def covers(self, on: date) -> bool:
-        return (self.start is None or self.start <= on) and (self.end is None or on <= self.end)
 
 
 class ProvisionEntry(_Model):
@@ -135,7 +141,7 @@ class Hold(_Model):
     authority: Text
 
 
-class RatePeriod(_Model):
+class RatePeriod(_Model, RatePeriodRules):
     start: date = Field(alias="from")
     end: date | None = Field(default=None, alias="to")
     # A period whose law is known to have changed but is not encoded says so instead of a rate.
@@ -167,9 +173,6 @@ class RatePeriod(_Model):
         if self.heading_if_mfn_at_or_above is not None and not self.inclusive_of_mfn:
             raise ValueError("heading_if_mfn_at_or_above needs inclusive_of_mfn: true")
         return self
-
-    def covers(self, on: date) -> bool:
-        return self.start <= on and (self.end is None or on <= self.end)
 
 
 class Scope(_Model):
@@ -207,7 +210,7 @@ class USContentRule(_Model):
     authority: Text
 
 
-class Measure(_Model):
+class Measure(_Model, MeasureRules):
     id: Identifier
     title: Text
     category: Category
@@ -231,20 +234,6 @@ class Measure(_Model):
                     f"rate periods overlap: the one from {earlier.start} runs into {later.start}"
                 )
         return self
-
-    def period_on(self, on: date) -> RatePeriod | None:
-        for period in self.rates:
-            if period.covers(on):
-                return period
-        return None
-
-    @property
-    def first_day(self) -> date:
-        return self.rates[0].start
-
-    @property
-    def last_day(self) -> date | None:
-        return self.rates[-1].end
 
 
 class Displacement(_Dated):
@@ -270,7 +259,7 @@ class SpecificRate(_Model):
     unit: Text
 
 
-class MFNRate(_Model):
+class MFNRate(_Model, MFNRateRules):
     provision: Provision
     rate: Rate  # the ad valorem part (0 for a purely specific rate)
     specific: tuple[SpecificRate, ...] = ()
@@ -279,23 +268,16 @@ class MFNRate(_Model):
     source: Text
     confidence: Literal["H", "M", "L"]
 
-    @property
-    def label(self) -> str:
-        return self.text or f"{self.rate * 100:f}".rstrip("0").rstrip(".") + "%"
 
-
-class Scenario(_Model):
+class Scenario(_Model, ScenarioRules):
     title: Text
     # Suspended portions that take effect: "all", or the ids of the measures whose holds lift.
     lift_holds: Literal["all"] | tuple[Identifier, ...] = ()
     # Measures treated as never in force (e.g. to see a world without the IEEPA duties).
     remove: tuple[Identifier, ...] = ()
 
-    def lifts_hold(self, measure_id: str) -> bool:
-        return self.lift_holds == "all" or measure_id in self.lift_holds
 
-
-class Gap(_Dated):
+class Gap(_Dated, GapRules):
     """A fact the schedule does not establish; quotes that touch it carry this as a warning."""
 
     topic: Text
@@ -305,26 +287,8 @@ class Gap(_Dated):
     # Warn only when one of these measures is charged on the goods.
     measures: tuple[Identifier, ...] = ()
 
-    @property
-    def is_general(self) -> bool:
-        """A limit of the whole schedule (listed by `rates`), not tied to some quotes."""
-        return not (self.categories or self.provisions or self.measures or self.start or self.end)
-
-    def concerns_goods(self, on: date, hts: str | None, category: str) -> bool:
-        """Whether the gap may concern these goods on this date (before knowing which measures
-        are charged on them)."""
-        if self.is_general or not self.covers(on):
-            return False
-        if self.categories and category not in self.categories:
-            return False
-        return not self.provisions or bool(hts and any(hts.startswith(p) for p in self.provisions))
-
-    def concerns_charges(self, charged: set[str]) -> bool:
-        return not self.measures or bool(charged.intersection(self.measures))
-
 
 Mode = Literal["ocean", "air", "land"]
-MODES: tuple[str, ...] = ("ocean", "air", "land")
 
 
 class FeeBounds(_Dated):
@@ -340,7 +304,7 @@ class FeeBounds(_Dated):
         return self
 
 
-class Fee(_Model):
+class Fee(_Model, FeeRules):
     title: Text
     authority: Text
     rate: Rate
@@ -349,16 +313,13 @@ class Fee(_Model):
     # Per-entry bounds by date; a fee with bounds is unknown on a date no bounds cover.
     bounds: tuple[FeeBounds, ...] = ()
 
-    def bounds_on(self, on: date) -> FeeBounds | None:
-        return next((b for b in self.bounds if b.covers(on)), None)
-
 
 class Fees(_Model):
     mpf: Fee
     hmf: Fee
 
 
-class Schedule(_Model):
+class Schedule(_Model, ScheduleRules):
     title: Text
     country: Text
     reviewed_through: date
@@ -425,49 +386,7 @@ class Schedule(_Model):
         return self
 
     def model_post_init(self, context: Any, /) -> None:
-        self._measures_by_id = {m.id: m for m in self.measures}
-        self._list_index = {
-            name: ProvisionIndex((entry.code, entry) for entry in plist.provisions)
-            for name, plist in self.lists.items()
-        }
-        self._mfn_index = ProvisionIndex((rate.provision, rate) for rate in self.mfn)
-
-    def measure(self, measure_id: str) -> Measure:
-        return self._measures_by_id[measure_id]
-
-    def find_in_list(self, list_name: str, hts: str) -> ProvisionEntry | None:
-        """The most specific provision of a list that covers this HTS number, if any."""
-        return self._list_index[list_name].lookup(hts)
-
-    def mfn_rate(self, hts: str) -> MFNRate | None:
-        """The MFN rate of the most specific provision the schedule knows for this HTS number."""
-        return self._mfn_index.lookup(hts)
-
-    def with_mfn(self, rates: tuple[MFNRate, ...]) -> Schedule:
-        """This schedule with more MFN rates (e.g. an imported HTS revision); for a provision
-        given both here and in ``rates``, ``rates`` wins."""
-        given = {rate.provision for rate in rates}
-        merged = tuple(r for r in self.mfn if r.provision not in given) + rates
-        copy = self.model_copy(update={"mfn": merged})
-        copy._mfn_index = ProvisionIndex((rate.provision, rate) for rate in merged)
-        return copy
-
-    def review_warning(self, on: date) -> str | None:
-        """What to tell a user of rates on a date later than the schedule has been reviewed for."""
-        if on <= self.reviewed_through:
-            return None
-        return (
-            f"entry date {on} is after {self.reviewed_through}, the last date this schedule "
-            "has been reviewed for: rates in force after that date are not known to it"
-        )
-
-    def scenario(self, name: str | None) -> Scenario | None:
-        if name is None:
-            return None
-        if name not in self.scenarios:
-            known = ", ".join(sorted(self.scenarios)) or "none"
-            raise ScheduleError(f"unknown scenario {name!r}; this schedule has: {known}")
-        return self.scenarios[name]
+        self.index()
 
 
 # ----------------------------------------------------------------------------- loading
@@ -583,17 +502,6 @@ def _explain(error: Any) -> str:
     return f"{message}, got {got!r}"
 
 
-def default_schedule_path() -> Path:
-    """$TARIFFCALC_SCHEDULE, else the schedule shipped in the package, else the repository's."""
-    override = os.environ.get(SCHEDULE_ENV)
-    if override:
-        return Path(override)
-    packaged = Path(__file__).with_name("tariffs.yaml")
-    if packaged.is_file():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "tariffs.yaml"
-
-
 def parse_schedule(text: str, source: str = "tariffs.yaml") -> Schedule:
     """Validate schedule text; every error names the source, the line and what was expected."""
     try:
@@ -623,7 +531,7 @@ def schedule_from_data(data: Any, source: str, node: yaml.Node | None = None) ->
     if not isinstance(data, dict):
         raise ScheduleError(f"{source}: expected a mapping with title, measures, lists, ...")
     try:
-        return Schedule.model_validate(data)
+        return twin(Schedule.model_validate(data))  # type: ignore[no-any-return]
     except RecursionError:
         raise ScheduleError(f"{source}: nested too deeply to be a schedule") from None
     except ValidationError as exc:
@@ -636,71 +544,3 @@ def schedule_from_data(data: Any, source: str, node: yaml.Node | None = None) ->
             messages.append(f"{where}: {_describe_location(loc)}: {_explain(error)}")
         more = f" (and {len(messages) - 1} more)" if len(messages) > 1 else ""
         raise ScheduleError(messages[0] + more) from None
-
-
-def load_schedule(path: str | os.PathLike[str] | None = None) -> Schedule:
-    """Load and validate a schedule file (the packaged tariffs.yaml when no path is given)."""
-    schedule_path = Path(path) if path is not None else default_schedule_path()
-    try:
-        text = schedule_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScheduleError(file_problem(schedule_path, exc, "a YAML schedule")) from None
-    cache = _cache_file(text)
-    cached = _read_cache(cache)
-    if cached is not None:
-        return cached
-    schedule = parse_schedule(text, str(schedule_path))
-    _write_cache(cache, schedule)
-    return schedule
-
-
-# The validated schedule is kept in a cache keyed by the file's content (and the versions that
-# shape the models), so that `tariffcalc quote` starts without re-validating the YAML.
-CACHE_ENV = "TARIFFCALC_CACHE"
-
-
-def _cache_file(text: str) -> Path | None:
-    setting = os.environ.get(CACHE_ENV)
-    if setting == "off":
-        return None
-    base = (
-        Path(setting)
-        if setting
-        else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tariffcalc"
-    )
-    digest = hashlib.sha256()
-    for part in (text, __version__, pydantic_version, sys.version):
-        digest.update(part.encode("utf-8", "surrogatepass"))
-    # The models' own code: a cache written by another shape of them is never read back.
-    for module in (Path(__file__), Path(__file__).with_name("hts.py")):
-        with contextlib.suppress(OSError):
-            digest.update(module.read_bytes())
-    return base / f"schedule-{digest.hexdigest()[:32]}.pickle"
-
-
-def _read_cache(cache: Path | None) -> Schedule | None:
-    if cache is None:
-        return None
-    try:
-        with cache.open("rb") as stream:
-            schedule = pickle.load(stream)
-    except Exception:  # a missing, stale or damaged cache is simply rebuilt
-        return None
-    return schedule if isinstance(schedule, Schedule) else None
-
-
-def _write_cache(cache: Path | None, schedule: Schedule) -> None:
-    if cache is None:
-        return
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=cache.parent, prefix=".schedule-", suffix=".part")
-    except OSError:
-        return  # no cache (read-only home, full disk): every run validates the YAML
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            pickle.dump(schedule, stream, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temp, cache)
-    except Exception:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from .errors import InputError, quoted
 from .hts import normalize_hts
 from .money import ONE, ZERO, parse_amount, parse_positive_amount, parse_rate, plain_text
-from .schedule import CATEGORIES, MODES
+from .rules import CATEGORIES, MODES
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$", re.ASCII)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)

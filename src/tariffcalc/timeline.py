@@ -10,7 +10,7 @@ from decimal import Decimal
 from .engine import Quote, price_shipment
 from .errors import InputError, TariffError
 from .money import format_percent
-from .schedule import Schedule
+from .rules import Schedule
 from .shipment import Shipment
 
 ONE_DAY = timedelta(days=1)

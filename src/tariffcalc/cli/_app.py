@@ -20,7 +20,7 @@ from ..hts_import import (
     load_table,
 )
 from ..money import format_percent
-from ..schedule import SCHEDULE_ENV, Schedule, load_schedule
+from ..rules import SCHEDULE_ENV, Schedule, load_schedule
 from ..shipment import Shipment, parse_date, shipment_from_fields
 
 

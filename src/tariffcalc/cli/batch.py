@@ -25,7 +25,7 @@ from ..batch import (
     scan_entries,
 )
 from ..errors import InputError
-from ..schedule import Schedule
+from ..rules import Schedule
 from ._app import (
     EntryDate,
     ExitCode,

@@ -11,7 +11,7 @@ from rich.table import Table
 from ..engine import Quote, price_shipment
 from ..money import format_percent
 from ..report import quote_to_dict
-from ..schedule import Schedule
+from ..rules import Schedule
 from ._app import (
     AluminumContentOption,
     AnnexIiOption,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..schedule import default_schedule_path, load_schedule
+from ..rules import default_schedule_path, load_schedule
 from ._app import (
     app,
     guarded,
