@@ -101,3 +101,42 @@ def test_packaged_schedule(schedule):
     assert schedule.mfn_rate("8703240100").rate == Decimal("0.025")
     assert schedule.mfn_rate("8704210100").rate == Decimal("0.25")
     assert schedule.mfn_rate("9999999999") is None
+
+
+def test_a_cached_schedule_loads_and_prices_without_pydantic(tmp_path):
+    """The validated schedule is cached as plain objects: loading it again and pricing with it
+    imports no pydantic (the library's start-up time)."""
+    import os
+    import subprocess
+    import sys
+
+    check = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from decimal import Decimal\n"
+        "from tariffcalc import Shipment, load_schedule, price_shipment\n"
+        "quote = price_shipment(load_schedule(), Shipment(Decimal('20000'), hts='87115000'),\n"
+        "                       date(2025, 5, 3))\n"
+        "assert str(quote.total_duty) == '2480.00', quote.total_duty\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('pydantic'))))\n"
+    )
+    env = {**os.environ, "TARIFFCALC_CACHE": str(tmp_path / "cache")}
+    first = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "pydantic" in first.stdout  # the first load validates the YAML
+    again = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == ""
+    assert len(list((tmp_path / "cache").glob("schedule-*.pickle"))) == 1
+
+
+def test_the_loaded_schedule_is_plain_and_frozen(schedule):
+    from tariffcalc.rules import Rule
+
+    assert isinstance(schedule, Rule) and isinstance(schedule.measures[0].rates[0], Rule)
+    with pytest.raises(AttributeError, match="frozen"):
+        del schedule.measures[0].title
+    # The look-up tables are rebuilt with the schedule, and a schedule with more MFN rates is
+    # a new schedule.
+    extra = schedule.with_mfn(())
+    assert extra is not schedule and extra.mfn == schedule.mfn
