@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import IO, Annotated, Any
@@ -87,16 +88,13 @@ def batch(
     schedule = schedule_for(schedule_path)
     schedule.scenario(scenario)
     err = err_console()
+    job = _Job(schedule, input_file, output, fmt, on, scenario, encoding, columns)
     with contextlib.ExitStack() as status:
         if err.is_terminal:  # a spinner while the file is priced as columns (seconds)
             status.enter_context(err.status("pricing...", spinner="dots"))
-        summary = _price_columnar(
-            schedule, input_file, output, fmt, on, scenario, encoding, columns
-        )
+        summary = _price_columnar(job)
     if summary is None:
-        summary = _price_row_by_row(
-            schedule, input_file, output, fmt, on, scenario, encoding, columns, err
-        )
+        summary = _price_row_by_row(job, err)
     report = err if output is None else out_console()
     _render_summary(report, summary)
     for message in summary.first_errors:
@@ -105,18 +103,25 @@ def batch(
         raise typer.Exit(ExitCode.ROWS_FAILED)
 
 
-def _price_columnar(
-    schedule: Schedule,
-    input_file: Path,
-    output: Path | None,
-    fmt: str,
-    on: date,
-    scenario: str | None,
-    encoding: str,
-    columns: dict[str, str],
-) -> BatchSummary | None:
+@dataclass(frozen=True)
+class _Job:
+    """One run of `tariffcalc batch`: what to price, on what terms, where the output goes."""
+
+    schedule: Schedule
+    input_file: Path
+    output: Path | None
+    fmt: str
+    on: date  # rows without a date of their own
+    scenario: str | None
+    encoding: str
+    columns: dict[str, str]  # --column overrides
+
+
+def _price_columnar(job: _Job) -> BatchSummary | None:
     """The whole file priced as columns (fast), or None when it is for the row path."""
-    if fmt != "csv":
+    schedule, input_file, output, on = job.schedule, job.input_file, job.output, job.on
+    encoding, columns, scenario = job.encoding, job.columns, job.scenario
+    if job.fmt != "csv":
         return None
     try:
         from ..columnar import price_csv
@@ -134,18 +139,10 @@ def _price_columnar(
     return priced.summary
 
 
-def _price_row_by_row(
-    schedule: Schedule,
-    input_file: Path,
-    output: Path | None,
-    fmt: str,
-    on: date,
-    scenario: str | None,
-    encoding: str,
-    columns: dict[str, str],
-    err: Console,
-) -> BatchSummary:
+def _price_row_by_row(job: _Job, err: Console) -> BatchSummary:
     """The file priced row by row, streaming (memory does not grow with the file)."""
+    schedule, input_file, output, on = job.schedule, job.input_file, job.output, job.on
+    encoding, columns, scenario, fmt = job.encoding, job.columns, job.scenario, job.fmt
     entries = None
     with open_input(input_file, encoding, columns) as table:
         if "entry" in table.fields:
