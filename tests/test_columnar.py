@@ -5,8 +5,8 @@ are left to the row path."""
 from __future__ import annotations
 
 import csv
-import os
 import io
+import os
 import random
 import sys
 from datetime import date
