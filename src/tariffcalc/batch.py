@@ -38,6 +38,7 @@ RESULT_FIELDS = (
     "landed_cost", "warnings",
 )  # fmt: skip
 STATUS_OK = "ok"
+FIRST_ERRORS = 5  # errors a summary quotes with their row and line
 STATUS_ERROR = "error"
 OUTPUT_FORMATS = ("csv", "json", "jsonl", "parquet")
 # Output file extensions and the format each one means.
@@ -670,7 +671,7 @@ def price_rows(
             except TariffError as exc:
                 error = str(exc)
                 summary.failed += 1
-                if len(summary.first_errors) < 5:
+                if len(summary.first_errors) < FIRST_ERRORS:
                     summary.first_errors.append(
                         f"{table.source}: row {number} (line {line}): {error}"
                     )

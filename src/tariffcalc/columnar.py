@@ -36,6 +36,7 @@ from typing import IO, Any
 import polars as pl
 
 from .batch import (
+    FIRST_ERRORS,
     RESULT_FIELDS,
     STATUS_ERROR,
     STATUS_OK,
@@ -215,6 +216,9 @@ class ColumnarBatch:
     cells: list[pl.Expr]
     summary: BatchSummary
 
+    def cells_names(self) -> list[str]:
+        return [cell.meta.output_name() for cell in self.cells]
+
     def parts(self, rows: int = _WRITE_ROWS) -> Iterator[pl.DataFrame]:
         """The output, a slice of rows at a time (its result cells exist only while written)."""
         for start in range(0, self.inputs.height, rows):
@@ -236,10 +240,13 @@ class ColumnarBatch:
         buffer = getattr(stream, "buffer", None)
         if buffer is not None:
             stream.flush()
+        # The input cells are looked at once, the result cells a part at a time (money and
+        # rates never start a formula and are never empty strings).
+        inputs = [_rewrite(self.inputs, name) for name in self.inputs.columns]
+        results = [name for name in self.cells_names() if name not in _NUMERIC_RESULTS]
         for part in self.parts(rows):
-            # Money and rates never start a formula and are never empty strings.
-            cells = [name for name in part.columns if name not in _NUMERIC_RESULTS]
-            part = part.with_columns(_neutralized(part, name) for name in cells)
+            rewrites = [*inputs, *(_rewrite(part, name) for name in results)]
+            part = part.with_columns(rewrite for rewrite in rewrites if rewrite is not None)
             if buffer is not None:
                 part.write_csv(buffer, include_header=False, line_terminator="\n", null_value="")
             else:
@@ -253,9 +260,10 @@ _NUMERIC_RESULTS = frozenset(
 )
 
 
-def _neutralized(frame: pl.DataFrame, name: str) -> pl.Expr:
+def _rewrite(frame: pl.DataFrame, name: str) -> pl.Expr | None:
     """A column as the CSV writer must write it: "" as an empty cell (not a quoted empty
-    string), a cell a spreadsheet would run as a formula prefixed with '."""
+    string), a cell a spreadsheet would run as a formula prefixed with '; None when the column
+    is written as it is."""
     column, cells = pl.col(name), frame.get_column(name)
     if cells.dtype == pl.Categorical:  # few distinct values (the engine's categories, warnings)
         distinct = cells.unique().drop_nulls().to_list()
@@ -265,9 +273,13 @@ def _neutralized(frame: pl.DataFrame, name: str) -> pl.Expr:
         risky, empty = cells.filter(cells.str.contains(_RISKY)).unique().to_list(), None
     changed = {cell: neutralize_formula(cell) for cell in risky}
     changed = {cell: safe for cell, safe in changed.items() if safe != cell}
+    if empty is None:
+        empty = bool((cells == "").any())
+    if not changed and not empty:
+        return None
     if changed:
         column = column.replace(changed)
-    if empty or (empty is None and (cells == "").any()):
+    if empty:
         column = pl.when(column == "").then(None).otherwise(column)
     return column.alias(name)
 
@@ -839,18 +851,19 @@ class _Pricing:
         their row numbers (from 0) and result columns (``<name>_row_path``)."""
         inputs = [f"c{i}" for i in range(len(self.table.header))]
         picked = self.frame.select(inputs).gather(row_path)
-        lines = self._line_numbers(row_path)
         table = self.table
 
-        def rows() -> Iterator[tuple[int, int, list[str]]]:
+        def rows(lines: Iterator[int]) -> Iterator[tuple[int, int, list[str]]]:
             for index, line, cells in zip(row_path, lines, picked.iter_rows(), strict=True):
                 yield index + 1, line, [cell or "" for cell in cells]
 
         entries = None
         if "entry" in self.fields:
-            scan = InputTable(table.source, table.header, rows(), table.encoding, self.fields)
+            unread = iter([0] * len(row_path))  # the scan quotes no line
+            scan = InputTable(table.source, table.header, rows(unread), table.encoding, self.fields)
             entries = scan_entries(scan, self.default_date)
-        subset = InputTable(table.source, table.header, rows(), table.encoding, self.fields)
+        lines = self._line_numbers(row_path, summary)
+        subset = InputTable(table.source, table.header, rows(lines), table.encoding, self.fields)
         results: list[list[str | None]] = []
         try:
             for _number, _inputs, cells in price_rows(
@@ -868,22 +881,23 @@ class _Pricing:
             )
         return pl.DataFrame(columns)
 
-    def _line_numbers(self, rows: list[int]) -> list[int]:
-        """The line on which each of ``rows`` ends in the file, as Python's csv module counts
-        (for the row path's messages): the header's lines, then each row's, a line break in a
-        quoted cell adding one."""
-        first = 1 + sum(name.count("\n") for name in self.table.header)
-        if not rows:
-            return []
-        found = self.frame.select(pl.all().str.contains("\n", literal=True).any()).row(0)
-        broken = [name for name, has in zip(self.frame.columns, found, strict=True) if has]
-        if not broken:
-            return [first + row + 1 for row in rows]
-        breaks = pl.sum_horizontal(
-            pl.col(name).str.count_matches("\n", literal=True).fill_null(0) for name in broken
-        )
-        ends = self.frame.select((breaks + 1).cum_sum()).to_series().gather(rows)
-        return [first + end for end in ends.to_list()]
+    def _line_numbers(self, rows: list[int], summary: BatchSummary) -> Iterator[int]:
+        """The line on which each of ``rows`` ends in the file, as Python's csv module counts:
+        the header's lines, then each row's, a line break in a quoted cell adding one. Lines
+        appear only in the summary's first errors, so once it has them all, 0 is given."""
+        counted = 1 + sum(name.count("\n") for name in self.table.header)
+        done = 0  # rows counted so far
+        for row in rows:
+            if len(summary.first_errors) >= FIRST_ERRORS:
+                yield 0
+                continue
+            span = self.frame.slice(done, row + 1 - done)
+            breaks = span.select(
+                pl.sum_horizontal(pl.all().str.count_matches("\n", literal=True).fill_null(0)).sum()
+            ).item()
+            counted += span.height + breaks
+            done = row + 1
+            yield counted
 
 
 def _units(text: pl.Expr) -> pl.Expr:
