@@ -286,3 +286,25 @@ def test_random_files_priced_alike_by_both_paths(tmp_path_factory, schedule):
         assert assert_same_as_row_path(schedule, path, on=on) is not None
 
     check()
+
+
+def test_parquet_as_the_row_path_writes_it(tmp_path: Path, schedule):
+    pq = pytest.importorskip("pyarrow.parquet")
+    from tariffcalc.batch import atomic_output
+
+    source = tmp_path / "generated.csv"
+    generate.write(1500, source, seed=8)
+    row_file, columnar_file = tmp_path / "rows.parquet", tmp_path / "columns.parquet"
+    with open_input(source) as table:
+        entries = scan_entries(table, ON)
+    with open_input(source) as table, atomic_output(row_file, binary=True) as stream:
+        price_table(schedule, table, stream, fmt="parquet", default_date=ON, entries=entries,
+                    fast=False)  # fmt: skip
+    with open_input(source) as table:
+        priced = price_csv(schedule, source, table, default_date=ON)
+    assert priced is not None
+    with atomic_output(columnar_file, binary=True) as stream:
+        priced.write_parquet(stream, rows=400)
+    expected, got = pq.read_table(row_file), pq.read_table(columnar_file)
+    assert got.schema.names == expected.schema.names
+    assert got.to_pylist() == expected.to_pylist()

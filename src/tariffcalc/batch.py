@@ -343,7 +343,7 @@ class _Writer:
                     "--format parquet: needs pyarrow (pip install 'tariffcalc[parquet]')"
                 ) from None
             self._pa = pa
-            self._schema = pa.schema([(name, pa.string()) for name in _unique(columns)])
+            self._schema = pa.schema([(name, pa.string()) for name in unique_names(columns)])
             self._parquet = pq.ParquetWriter(stream, self._schema)
             self._batch: list[list[str | None]] = []
 
@@ -379,7 +379,7 @@ class _Writer:
             self._parquet.close()
 
 
-def _unique(columns: list[str]) -> list[str]:
+def unique_names(columns: list[str]) -> list[str]:
     """Column names made unique for formats that need it (a CSV may repeat a name)."""
     seen: dict[str, int] = {}
     names = []

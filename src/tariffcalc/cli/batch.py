@@ -121,7 +121,7 @@ def _price_columnar(job: _Job) -> BatchSummary | None:
     """The whole file priced as columns (fast), or None when it is for the row path."""
     schedule, input_file, output, on = job.schedule, job.input_file, job.output, job.on
     encoding, columns, scenario = job.encoding, job.columns, job.scenario
-    if job.fmt != "csv":
+    if job.fmt not in ("csv", "parquet"):
         return None
     try:
         from ..columnar import price_csv
@@ -131,8 +131,11 @@ def _price_columnar(job: _Job) -> BatchSummary | None:
         priced = price_csv(schedule, input_file, table, default_date=on, scenario=scenario)
     if priced is None:
         return None
-    if output is None:
+    if output is None:  # Parquet always has an output file
         priced.write_csv(sys.stdout)
+    elif job.fmt == "parquet":
+        with atomic_output(output, binary=True) as stream:
+            priced.write_parquet(stream)
     else:
         with atomic_output(output) as stream:
             priced.write_csv(stream)
