@@ -67,6 +67,22 @@ with open(sys.argv[1], newline="", encoding="utf-8") as f:
 """
 
 
+# What typer alone costs to run a command: import, build the command, parse two options.
+TYPER_COMMAND = """
+from typing import Annotated, Optional
+import typer
+app = typer.Typer()
+@app.command()
+def quote(hts: Annotated[Optional[str], typer.Option()] = None,
+          value: Annotated[Optional[str], typer.Option()] = None) -> None:
+    print(hts, value)
+@app.command()
+def rates() -> None:
+    pass
+app()
+"""
+
+
 def fresh(label: str, runs: int, command: list[str]) -> tuple[float, int]:
     """Best of ``runs`` runs (the machine's noise only ever adds time)."""
     results = [run(command) for _ in range(runs)]
@@ -117,12 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     quote = [*tariffcalc(), "quote", "--hts", "8711.50.00", "--value", "20000", "--date",
              ENTRY_DATE, "--mode", "ocean", "--format", "json"]
     floor = [python(), "-c", "import typer, pydantic, yaml, rich"]
+    bare_typer = [python(), "-c", TYPER_COMMAND, "quote", "--hts", "8711.50.00"]
     run(quote)  # the first run may write caches; time the ones a user sees every day
     quote_times = [run(quote)[0] for _ in range(args.quote_runs)]
     floor_times = [run(floor)[0] for _ in range(args.quote_runs)]
+    typer_times = [run(bare_typer)[0] for _ in range(args.quote_runs)]
     quote_median, floor_median = statistics.median(quote_times), statistics.median(floor_times)
     print(f"  tariffcalc quote                   {quote_median * 1000:8.0f} ms")
     print(f"  import typer, pydantic, yaml, rich {floor_median * 1000:8.0f} ms")
+    print(f"  a bare two-option typer command    {statistics.median(typer_times) * 1000:8.0f} ms"
+          "   (typer parses options with pydantic)")
     print(f"  quote / floor                      {quote_median / floor_median:10.2f} x"
           "   (target: at most 1.3 x)")
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
