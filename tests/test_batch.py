@@ -216,13 +216,13 @@ def test_interrupt_leaves_no_partial_file(tmp_path: Path, monkeypatch):
 def test_interrupt_of_the_columnar_writer_leaves_no_partial_file(tmp_path: Path, monkeypatch):
     out = tmp_path / "out.csv"
     source = write(tmp_path, "hts,value\n8711.50.00,100\n8711.50.00,200\n")
-    real_write = columnar.ColumnarBatch.write_csv
+    real_write = columnar.ColumnarFile.write_csv
 
     def interrupted(self, stream):
         real_write(self, stream)  # everything written, not yet renamed into place
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(columnar.ColumnarBatch, "write_csv", interrupted)
+    monkeypatch.setattr(columnar.ColumnarFile, "write_csv", interrupted)
     result = runner.invoke(app, ["batch", str(source), "-o", str(out), "--date", "2025-05-03"])
     assert result.exit_code == ExitCode.INTERRUPTED
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

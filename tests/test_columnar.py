@@ -16,7 +16,7 @@ import pytest
 
 from tariffcalc import TariffError
 from tariffcalc.batch import BatchSummary, open_input, price_table, scan_entries
-from tariffcalc.columnar import price_csv, pricing_dates
+from tariffcalc.columnar import CHUNK_BYTES, Declined, price_csv, pricing_dates
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 import generate  # noqa: E402
@@ -36,9 +36,12 @@ def row_path(schedule, path: Path, on: date = ON, scenario: str | None = None):
     return out.getvalue().encode("utf-8"), summary
 
 
-def columnar(schedule, path: Path, on: date = ON, scenario: str | None = None, rows=250_000):
+def columnar(schedule, path: Path, on: date = ON, scenario: str | None = None, rows=250_000,
+             chunk_bytes=CHUNK_BYTES):  # fmt: skip
     with open_input(path) as table:
-        priced = price_csv(schedule, path, table, default_date=on, scenario=scenario)
+        priced = price_csv(
+            schedule, path, table, default_date=on, scenario=scenario, chunk_bytes=chunk_bytes
+        )
     if priced is None:
         return None
     buffer = io.BytesIO()
@@ -56,8 +59,12 @@ def same_summary(got: BatchSummary, expected: BatchSummary) -> None:
     }
 
 
-def assert_same_as_row_path(schedule, path: Path, on: date = ON, scenario: str | None = None):
-    got = columnar(schedule, path, on, scenario)
+def assert_same_as_row_path(schedule, path: Path, on: date = ON, scenario: str | None = None,
+                            chunk_bytes=CHUNK_BYTES):  # fmt: skip
+    try:
+        got = columnar(schedule, path, on, scenario, chunk_bytes=chunk_bytes)
+    except Declined:  # a later part is for the row path (the CLI then prices row by row)
+        got = None
     try:
         expected_bytes, expected_summary = row_path(schedule, path, on, scenario)
     except TariffError:  # the whole file is refused (malformed CSV): so must the columnar path
@@ -83,6 +90,60 @@ def test_generated_file_byte_for_byte(tmp_path: Path, schedule, seed: int):
     generate.write(4000, source, seed=seed)
     got = assert_same_as_row_path(schedule, source)
     assert got is not None, "the columnar path must take a plain generated file"
+
+
+@pytest.mark.parametrize("chunk_bytes", [700, 5_000, 14_000])
+def test_a_file_priced_a_part_at_a_time(tmp_path: Path, schedule, chunk_bytes: int):
+    """Parts end at row ends (notes with line breaks in quotes among them), an entry is never
+    split between parts, and rows and lines are numbered across parts."""
+    source = tmp_path / "generated.csv"
+    generate.write(2500, source, seed=9)
+    assert source.stat().st_size > 10 * chunk_bytes
+    got = assert_same_as_row_path(schedule, source, chunk_bytes=chunk_bytes)
+    assert got is not None
+
+
+def test_an_entry_in_two_parts_sends_the_file_to_the_row_path(tmp_path: Path, schedule):
+    source = tmp_path / "generated.csv"
+    generate.write(600, source, seed=10)
+
+    def shuffled(rows):
+        body = rows[1:]
+        random.Random(11).shuffle(body)
+        return [rows[0], *body]
+
+    target = rewrite(source, tmp_path / "shuffled.csv", shuffled)
+    with pytest.raises(Declined):
+        columnar(schedule, target, chunk_bytes=2_000)
+    # In one part, the same file is priced as columns.
+    assert assert_same_as_row_path(schedule, target) is not None
+
+
+def test_the_command_falls_back_to_the_row_path_when_a_part_declines(
+    tmp_path: Path, schedule, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from tariffcalc import columnar as columnar_module
+    from tariffcalc.cli import app
+
+    source = tmp_path / "generated.csv"
+    generate.write(600, source, seed=10)
+    target = rewrite(
+        source, tmp_path / "shuffled.csv",
+        lambda rows: [rows[0], *sorted(rows[1:], key=lambda row: row[-3])],  # by mode
+    )  # fmt: skip
+    monkeypatch.setattr(columnar_module, "CHUNK_BYTES", 2_000)
+    expected, _ = row_path(schedule, target)
+    for name in ("generated", "shuffled"):
+        out = tmp_path / f"{name}-out.csv"
+        path = source if name == "generated" else target
+        result = CliRunner().invoke(app, ["batch", str(path), "-o", str(out), "--date", "2025-05-03"])
+        assert result.exit_code in (0, 6), result.output
+        assert out.read_bytes() == (expected if name == "shuffled" else row_path(schedule, path)[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "generated-out.csv", "generated.csv", "shuffled-out.csv", "shuffled.csv"
+    ]
 
 
 def test_written_a_slice_at_a_time(tmp_path: Path, schedule):
@@ -277,13 +338,15 @@ def test_random_files_priced_alike_by_both_paths(tmp_path_factory, schedule):
               "mfn_rate", "metal_content", "us_content", "mode", "note"]  # fmt: skip
 
     @settings(max_examples=int(os.environ.get("COLUMNAR_EXAMPLES", "40")), deadline=None)
-    @given(st.data(), st.integers(1, 30), st.sampled_from([ON, date(2026, 11, 24)]))
-    def check(data, count, on):
+    @given(st.data(), st.integers(1, 30), st.sampled_from([ON, date(2026, 11, 24)]),
+           st.sampled_from([CHUNK_BYTES, 400, 2_000]))  # fmt: skip
+    def check(data, count, on, chunk_bytes):
         rows = [_row_cells(data.draw) for _ in range(count)]
         path = tmp_path_factory.mktemp("random") / "rows.csv"
         with path.open("w", encoding="utf-8", newline="") as stream:
             csv.writer(stream, lineterminator="\n").writerows([header, *rows])
-        assert assert_same_as_row_path(schedule, path, on=on) is not None
+        got = assert_same_as_row_path(schedule, path, on=on, chunk_bytes=chunk_bytes)
+        assert got is not None or chunk_bytes != CHUNK_BYTES
 
     check()
 

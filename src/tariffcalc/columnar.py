@@ -56,10 +56,9 @@ from .fees import hmf_rate, mpf_terms
 from .rules import MODES, Rule, Schedule
 from .shipment import parse_date, shipment_from_fields
 
-# Files larger than this are priced row by row, in memory that does not grow with the file.
-# The columnar path holds the whole file, and a few numbers a row: its peak memory is about
-# 11 times the file's size (0.7 GB for a million rows of 62 MB).
-MAX_BYTES = 80 * 2**20
+# A file is priced a part of about this size at a time (its peak memory is about 11 times
+# that: 0.7 GB for a part of a million rows, 62 MB), so memory does not grow with the file.
+CHUNK_BYTES = 64 * 2**20
 # Rows that need the row path; past this share of the file, the whole file takes the row path.
 _MAX_ROW_PATH_SHARE = 0.1
 _WRITE_ROWS = 250_000  # rows of output made and written at a time
@@ -72,6 +71,7 @@ _INT64_MAX = 2**63 - 1
 _ASCII_SPACE = " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
 _SEP = "\x00"  # joins cells into one key: a file with a NUL byte is left to the row path
 _AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,4})?$"
+_NOT_ASCII = r"[^\x00-\x7f]"
 _RISKY = r"^[=@\t+\-]"
 # Probe values (USD): (customs value, metal content).
 _PROBES = ((10000, None),)
@@ -205,22 +205,24 @@ class _NotLinear(Exception):
     """The goods' duty is not a fixed rate of their value (a specific MFN rate)."""
 
 
+class Declined(Exception):
+    """A part of the file is for the row path after all (found while writing a later part)."""
+
+
 @dataclass
 class ColumnarBatch:
-    """A priced file, ready to write: its input cells, the numbers of each row, the results of
-    the rows the row path priced, the expressions of the result cells, and the summary."""
+    """A priced part of a file, ready to write: its input cells, the numbers of each row, the
+    results of the rows the row path priced, and the expressions of the result cells."""
 
-    header: list[str]
     inputs: pl.DataFrame
     numbers: pl.DataFrame  # with row_index
     row_results: pl.DataFrame  # row_index and <result>_row_path cells
     cells: list[pl.Expr]
-    summary: BatchSummary
 
     def cells_names(self) -> list[str]:
         return [cell.meta.output_name() for cell in self.cells]
 
-    def parts(self, rows: int = _WRITE_ROWS) -> Iterator[pl.DataFrame]:
+    def parts(self, rows: int) -> Iterator[pl.DataFrame]:
         """The output, a slice of rows at a time (its result cells exist only while written)."""
         for start in range(0, self.inputs.height, rows):
             numbers = self.numbers.slice(start, rows).lazy()
@@ -232,12 +234,9 @@ class ColumnarBatch:
                 how="horizontal",
             )
 
-    def write_csv(self, stream: IO[Any], rows: int = _WRITE_ROWS) -> None:
-        """Write as the row path's CSV writer does (formula cells neutralised, minimal quoting,
-        empty cells empty, "\n" line ends), ``rows`` at a time."""
-        csv.writer(stream, lineterminator="\n").writerow(
-            [neutralize_formula(name) for name in self.header]
-        )
+    def write_csv_rows(self, stream: IO[Any], rows: int) -> None:
+        """The rows as the row path's CSV writer writes them (formula cells neutralised,
+        minimal quoting, empty cells empty, "\n" line ends), ``rows`` at a time."""
         buffer = getattr(stream, "buffer", None)
         if buffer is not None:
             stream.flush()
@@ -255,25 +254,125 @@ class ColumnarBatch:
         if buffer is not None:
             buffer.flush()
 
+    def parquet_tables(self, schema: Any, rows: int) -> Iterator[Any]:
+        """The rows as the row path's Parquet writer has them: every column text, the input
+        cells as read ("" when empty), results null where they have no value."""
+        import pyarrow as pa
+
+        for part in self.parts(rows):
+            text = part.select(
+                *(pl.col(name).fill_null("") for name in self.inputs.columns),
+                *(pl.col(name).cast(pl.String) for name in self.cells_names()),
+            )
+            columns = [column.cast(pa.string()) for column in text.to_arrow().columns]
+            yield pa.Table.from_arrays(columns, schema=schema)
+
+
+class ColumnarFile:
+    """A file priced as columns, a part (of at most ``CHUNK_BYTES``) at a time as it is
+    written. An entry's rows must not be spread over two parts: an entry found again in a later
+    part (or any other reason a part is for the row path) raises :class:`Declined` while
+    writing, and the caller prices the file row by row instead."""
+
+    def __init__(
+        self,
+        schedule: Schedule,
+        scenario: str | None,
+        table: InputTable,
+        default_date: date,
+        chunks: Iterator[bytes],
+    ) -> None:
+        self.schedule, self.scenario, self.table = schedule, scenario, table
+        self.default_date, self.header = default_date, table.header + result_columns(table.header)
+        self.summary = BatchSummary()
+        self.resolver = _Resolver(schedule, scenario)
+        self._batches = self._priced(chunks)
+        self._first = next(self._batches)  # Declined here: the caller is told None
+
+    def batches(self) -> Iterator[ColumnarBatch]:
+        yield self._first
+        yield from self._batches
+
+    def write_csv(self, stream: IO[Any], rows: int = _WRITE_ROWS) -> None:
+        csv.writer(stream, lineterminator="\n").writerow(
+            [neutralize_formula(name) for name in self.header]
+        )
+        for batch in self.batches():
+            batch.write_csv_rows(stream, rows)
+
     def write_parquet(self, stream: IO[bytes], rows: int = 100_000) -> None:
-        """Write as the row path's Parquet writer does: every column text, the input cells as
-        read ("" when empty), results null where they have no value; a row group of ``rows``
-        rows at a time (arrow copies each)."""
+        """Row groups of ``rows`` rows (arrow copies each)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         schema = pa.schema([(name, pa.string()) for name in unique_names(self.header)])
         with pq.ParquetWriter(stream, schema) as writer:
-            for part in self.parts(rows):
-                text = part.select(
-                    *(pl.col(name).fill_null("") for name in self.inputs.columns),
-                    *(pl.col(name).cast(pl.String) for name in self.cells_names()),
-                )
-                table = pa.Table.from_arrays(
-                    [column.cast(pa.string()) for column in text.to_arrow().columns],
-                    schema=schema,
-                )
-                writer.write_table(table)
+            for batch in self.batches():
+                for table in batch.parquet_tables(schema, rows):
+                    writer.write_table(table)
+
+    def _priced(self, chunks: Iterator[bytes]) -> Iterator[ColumnarBatch]:
+        header, fields = self.table.header, self.table.fields
+        entry = f"c{fields['entry']}" if "entry" in fields else None
+        first_row, first_line = 0, 1 + sum(name.count("\n") for name in header)
+        seen = pl.Series("entry", [], pl.String)  # the entries of the parts written
+        carry: pl.DataFrame | None = None  # the last entry of a part goes with the next part
+        data, first, whole = next(chunks, None), True, True
+        while data is not None:
+            following = next(chunks, None)
+            whole = whole and following is None
+            frame = _parse(data, len(header), header if first else None)
+            first = False
+            if frame is None:
+                raise Declined
+            if carry is not None:
+                frame, carry = pl.concat([carry, frame]), None
+            if entry is not None and following is not None:
+                frame, carry = _split_last_entry(frame, entry)
+            if entry is not None and not whole:
+                seen = _entries_once(frame, entry, seen)
+            if frame.height:
+                batch = _Pricing(self, frame, first_row, first_line).run()
+                if batch is None:
+                    raise Declined
+                yield batch
+                first_row += frame.height
+                if len(self.summary.first_errors) < FIRST_ERRORS:  # lines only for messages
+                    first_line += frame.height + _line_breaks(frame)
+            data = following
+
+
+def _split_last_entry(frame: pl.DataFrame, entry: str) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """(the rows before the last entry, the rows of the last entry), to keep an entry whole."""
+    keys = frame.get_column(entry).fill_null("").str.strip_chars(_ASCII_SPACE)
+    last = keys[-1] if keys.len() else ""
+    if not last:
+        return frame, None
+    others = (keys != last).arg_true()
+    start = int(others[-1]) + 1 if others.len() else 0
+    return frame.slice(0, start), frame.slice(start)
+
+
+def _entries_once(frame: pl.DataFrame, entry: str, seen: pl.Series) -> pl.Series:
+    """The entries seen so far, with this part's; Declined when an entry of this part was in
+    an earlier part, or when one is written with other than ASCII (whose spaces the row path
+    strips otherwise)."""
+    cells = frame.get_column(entry).fill_null("")
+    if not cells.str.contains(_NOT_ASCII).not_().all():
+        raise Declined
+    keys = cells.str.strip_chars(_ASCII_SPACE).unique()
+    keys = keys.filter(keys != "")
+    if keys.is_in(seen.implode()).any():
+        raise Declined
+    return pl.concat([seen, keys])
+
+
+def _line_breaks(frame: pl.DataFrame) -> int:
+    """Line breaks inside the cells of a part (each adds a line to the file)."""
+    total = frame.select(
+        pl.sum_horizontal(pl.all().str.count_matches("\n", literal=True).fill_null(0)).sum()
+    ).item()
+    return int(total or 0)
 
 
 _NUMERIC_RESULTS = frozenset(
@@ -305,27 +404,23 @@ def _rewrite(frame: pl.DataFrame, name: str) -> pl.Expr | None:
     return column.alias(name)
 
 
-def _read(path: Path, header: list[str]) -> pl.DataFrame | None:
-    """The file's rows as string columns c0, c1, ..., or None when polars might read the file
-    otherwise than Python's csv module (which the row path uses)."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
+def _parse(data: bytes, width: int, header: list[str] | None) -> pl.DataFrame | None:
+    """A part of the file (the first with its ``header``) as ``width`` string columns c0, c1,
+    ...; None when polars might read it otherwise than Python's csv module (the row path's)."""
     if b"\x00" in data:
         return None
     carriage_returns = b"\r" in data
-    names = [f"c{i}" for i in range(len(header))]
+    names = [f"c{i}" for i in range(width)]
     try:
         frame = pl.read_csv(
             data, has_header=False, schema=pl.Schema(dict.fromkeys(names, pl.String))
         )
     except pl.exceptions.PolarsError:
         return None  # not UTF-8, a stray quote, a row longer than the header...
-    del data
-    if frame.height < 2 or [cell or "" for cell in frame.row(0)] != header:
-        return None
-    frame = frame.slice(1)
+    if header is not None:
+        if frame.height < 2 or [cell or "" for cell in frame.row(0)] != header:
+            return None
+        frame = frame.slice(1)
     # A blank line is no row to Python's csv module but a row of nulls to polars (and a row
     # of empty cells is a row to both): leave such files to the row path.
     if frame.select(pl.all_horizontal(pl.all().is_null()).any()).item():
@@ -340,6 +435,32 @@ def _read(path: Path, header: list[str]) -> pl.DataFrame | None:
     return frame
 
 
+def _chunks(path: Path, size: int) -> Iterator[bytes]:
+    """The file in parts of about ``size`` bytes, each ending at the end of a row (a line end
+    outside quotes: an even number of quotes before it)."""
+    with path.open("rb") as stream:
+        pending = b""
+        while block := stream.read(size):
+            data = pending + block
+            cut = _row_end(data)
+            pending = data[cut:]
+            if cut:
+                yield data[:cut]
+        if pending:
+            yield pending
+
+
+def _row_end(data: bytes) -> int:
+    """Just after the last line end of ``data`` that is outside quotes; 0 when there is none."""
+    quotes = data.count(b'"')
+    end = len(data)
+    while (newline := data.rfind(b"\n", 0, end)) >= 0:
+        if (quotes - data.count(b'"', newline)) % 2 == 0:
+            return newline + 1
+        end = newline
+    return 0
+
+
 def price_csv(
     schedule: Schedule,
     path: Path,
@@ -347,39 +468,34 @@ def price_csv(
     *,
     default_date: date,
     scenario: str | None = None,
-) -> ColumnarBatch | None:
+    chunk_bytes: int = CHUNK_BYTES,
+) -> ColumnarFile | None:
     """Price a CSV file as columns; None when the file is for the row path (see the module's
     documentation). ``table`` is the file opened by :func:`~tariffcalc.batch.open_input`
-    (its header and column mapping; its rows are not read)."""
+    (its header and column mapping; its rows are not read). The first part of the file is
+    priced here; the others as they are written (which may raise :class:`Declined`)."""
     if table.encoding.lower().replace("_", "-") not in ("utf-8", "utf-8-sig", "utf8"):
         return None
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return None
-    except OSError:
+        return ColumnarFile(schedule, scenario, table, default_date, _chunks(path, chunk_bytes))
+    except (Declined, OSError):
         return None
-    frame = _read(path, table.header)
-    if frame is None:
-        return None
-    return _Pricing(schedule, scenario, table, frame, default_date).run()
 
 
 class _Pricing:
-    """One file priced as columns: distinct cells and keys resolved in Python (by the engine),
-    the per-row arithmetic in one polars query."""
+    """One part of a file priced as columns: distinct cells and keys resolved in Python (by
+    the engine), the per-row arithmetic in polars queries. ``first_row`` rows and
+    ``first_line`` lines of the file come before it."""
 
     def __init__(
-        self,
-        schedule: Schedule,
-        scenario: str | None,
-        table: InputTable,
-        frame: pl.DataFrame,
-        default_date: date,
+        self, file: ColumnarFile, frame: pl.DataFrame, first_row: int, first_line: int
     ) -> None:
-        self.schedule, self.scenario, self.table = schedule, scenario, table
-        self.frame, self.default_date = frame, default_date
-        self.resolver = _Resolver(schedule, scenario)
-        self.fields = table.fields
+        self.schedule, self.scenario, self.table = file.schedule, file.scenario, file.table
+        self.default_date, self.resolver, self.summary = (
+            file.default_date, file.resolver, file.summary
+        )  # fmt: skip
+        self.frame, self.first_row, self.first_line = frame, first_row, first_line
+        self.fields = self.table.fields
 
     def cell(self, name: str) -> pl.Expr:
         """A field's cells, "" where empty or absent."""
@@ -801,7 +917,6 @@ class _Pricing:
     # --- the output
 
     def _assemble(self, numbers: pl.DataFrame, row_path: list[int]) -> ColumnarBatch:
-        header = self.table.header
         money = ("base_duty", "additional_duty", "total_duty", "on_hold_duty", "ieepa_duty",
                  "mpf", "hmf")  # fmt: skip
         ok = pl.col("ok")
@@ -818,9 +933,9 @@ class _Pricing:
             "warnings": pl.col("warnings"),
         }
         names = [f"r{i}" for i in range(len(RESULT_FIELDS))]
-        summary = self._summary(numbers.lazy().filter(ok))
+        self._summary(numbers.lazy().filter(ok))
         # The row path's results, joined in by row number.
-        row_results = self._price_row_path(names, row_path, summary)
+        row_results = self._price_row_path(names, row_path)
         # Money stays Decimal (the CSV writer prints it as format_money does: "1234.50");
         # the engine's categories and warnings stay categorical: both save memory and time.
         cast: dict[str, Any] = {"category": pl.Categorical, "warnings": pl.Categorical}
@@ -833,11 +948,10 @@ class _Pricing:
             for field, name in zip(RESULT_FIELDS, names, strict=True)
         ]
         numbers = numbers.with_row_index("row_index")
-        columns = header + result_columns(header)
-        return ColumnarBatch(columns, self.frame, numbers, row_results, cells, summary)
+        return ColumnarBatch(self.frame, numbers, row_results, cells)
 
-    def _summary(self, priced: pl.LazyFrame) -> BatchSummary:
-        summary = BatchSummary()
+    def _summary(self, priced: pl.LazyFrame) -> None:
+        """Count the rows priced here into the file's summary."""
         fees = pl.col("mpf") + pl.col("hmf").fill_null(0)
         totals = priced.group_by("category").agg(
             pl.len().alias("rows"),
@@ -851,8 +965,8 @@ class _Pricing:
             fees.null_count().alias("fees_unknown"),
         )
         for row in totals.collect().iter_rows(named=True):
-            summary.rows += row["rows"]
-            summary.by_category[row["category"]] = CategoryTotals(
+            self.summary.rows += row["rows"]
+            part = CategoryTotals(
                 rows=row["rows"],
                 customs_value=_dollars(row["cv"]),
                 base_duty=_dollars(row["base_duty"]),
@@ -863,11 +977,9 @@ class _Pricing:
                 total_fees=_dollars(row["fees"]),
                 fees_unknown_rows=row["fees_unknown"],
             )
-        return summary
+            self.summary.by_category.setdefault(row["category"], CategoryTotals()).merge(part)
 
-    def _price_row_path(
-        self, names: list[str], row_path: list[int], summary: BatchSummary
-    ) -> pl.DataFrame:
+    def _price_row_path(self, names: list[str], row_path: list[int]) -> pl.DataFrame:
         """Price the rows the columnar path leaves alone with the row path, in file order:
         their row numbers (from 0) and result columns (``<name>_row_path``)."""
         inputs = [f"c{i}" for i in range(len(self.table.header))]
@@ -876,19 +988,19 @@ class _Pricing:
 
         def rows(lines: Iterator[int]) -> Iterator[tuple[int, int, list[str]]]:
             for index, line, cells in zip(row_path, lines, picked.iter_rows(), strict=True):
-                yield index + 1, line, [cell or "" for cell in cells]
+                yield self.first_row + index + 1, line, [cell or "" for cell in cells]
 
         entries = None
         if "entry" in self.fields:
             unread = iter([0] * len(row_path))  # the scan quotes no line
             scan = InputTable(table.source, table.header, rows(unread), table.encoding, self.fields)
             entries = scan_entries(scan, self.default_date)
-        lines = self._line_numbers(row_path, summary)
+        lines = self._line_numbers(row_path)
         subset = InputTable(table.source, table.header, rows(lines), table.encoding, self.fields)
         results: list[list[str | None]] = []
         try:
             for _number, _inputs, cells in price_rows(
-                self.schedule, subset, summary, default_date=self.default_date,
+                self.schedule, subset, self.summary, default_date=self.default_date,
                 scenario=self.scenario, entries=entries, fast=False, plans=self.resolver.plans,
             ):  # fmt: skip
                 results.append(cells)
@@ -902,14 +1014,14 @@ class _Pricing:
             )
         return pl.DataFrame(columns)
 
-    def _line_numbers(self, rows: list[int], summary: BatchSummary) -> Iterator[int]:
+    def _line_numbers(self, rows: list[int]) -> Iterator[int]:
         """The line on which each of ``rows`` ends in the file, as Python's csv module counts:
         the header's lines, then each row's, a line break in a quoted cell adding one. Lines
         appear only in the summary's first errors, so once it has them all, 0 is given."""
-        counted = 1 + sum(name.count("\n") for name in self.table.header)
+        counted = self.first_line
         done = 0  # rows counted so far
         for row in rows:
-            if len(summary.first_errors) >= FIRST_ERRORS:
+            if len(self.summary.first_errors) >= FIRST_ERRORS:
                 yield 0
                 continue
             span = self.frame.slice(done, row + 1 - done)
@@ -954,4 +1066,4 @@ def _dollars(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
-__all__ = ["MAX_BYTES", "ColumnarBatch", "price_csv", "pricing_dates"]
+__all__ = ["CHUNK_BYTES", "ColumnarFile", "Declined", "price_csv", "pricing_dates"]

@@ -123,22 +123,26 @@ def _price_columnar(job: _Job) -> BatchSummary | None:
     encoding, columns, scenario = job.encoding, job.columns, job.scenario
     if job.fmt not in ("csv", "parquet"):
         return None
-    try:
-        from ..columnar import price_csv
-    except ImportError:  # pragma: no cover - polars is a dependency
-        return None
+    from ..columnar import CHUNK_BYTES, Declined, price_csv
+
     with open_input(input_file, encoding, columns) as table:
+        # Written to stdout, a file must be priced whole before its first row goes out.
+        if output is None and input_file.stat().st_size > CHUNK_BYTES:
+            return None
         priced = price_csv(schedule, input_file, table, default_date=on, scenario=scenario)
     if priced is None:
         return None
-    if output is None:  # Parquet always has an output file
-        priced.write_csv(sys.stdout)
-    elif job.fmt == "parquet":
-        with atomic_output(output, binary=True) as stream:
-            priced.write_parquet(stream)
-    else:
-        with atomic_output(output) as stream:
-            priced.write_csv(stream)
+    try:
+        if output is None:  # Parquet always has an output file
+            priced.write_csv(sys.stdout)
+        else:
+            with atomic_output(output, binary=job.fmt == "parquet") as stream:
+                if job.fmt == "parquet":
+                    priced.write_parquet(stream)
+                else:
+                    priced.write_csv(stream)
+    except Declined:  # a later part of the file is for the row path: nothing was kept
+        return None
     return priced.summary
 
 
