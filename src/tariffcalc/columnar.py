@@ -287,18 +287,24 @@ class ColumnarFile:
         self.summary = BatchSummary()
         self.resolver = _Resolver(schedule, scenario)
         self._batches = self._priced(chunks)
-        self._first = next(self._batches)  # Declined here: the caller is told None
+        self._first: ColumnarBatch | None = next(self._batches)  # Declined: the caller's None
 
     def batches(self) -> Iterator[ColumnarBatch]:
-        yield self._first
+        """The priced parts, each once (memory holds one part at a time)."""
+        first, self._first = self._first, None
+        if first is not None:
+            yield first
+            del first
         yield from self._batches
 
     def write_csv(self, stream: IO[Any], rows: int = _WRITE_ROWS) -> None:
         csv.writer(stream, lineterminator="\n").writerow(
             [neutralize_formula(name) for name in self.header]
         )
-        for batch in self.batches():
+        batches = self.batches()
+        while (batch := next(batches, None)) is not None:
             batch.write_csv_rows(stream, rows)
+            del batch  # before the next part is priced: one part in memory at a time
 
     def write_parquet(self, stream: IO[bytes], rows: int = 100_000) -> None:
         """Row groups of ``rows`` rows (arrow copies each)."""
@@ -307,9 +313,11 @@ class ColumnarFile:
 
         schema = pa.schema([(name, pa.string()) for name in unique_names(self.header)])
         with pq.ParquetWriter(stream, schema) as writer:
-            for batch in self.batches():
+            batches = self.batches()
+            while (batch := next(batches, None)) is not None:
                 for table in batch.parquet_tables(schema, rows):
                     writer.write_table(table)
+                del batch, table  # before the next part is priced
 
     def _priced(self, chunks: Iterator[bytes]) -> Iterator[ColumnarBatch]:
         header, fields = self.table.header, self.table.fields
@@ -322,7 +330,7 @@ class ColumnarFile:
             following = next(chunks, None)
             whole = whole and following is None
             frame = _parse(data, len(header), header if first else None)
-            first = False
+            first, data = False, b""  # parsed: free the bytes
             if frame is None:
                 raise Declined
             if carry is not None:
@@ -336,9 +344,11 @@ class ColumnarFile:
                 if batch is None:
                     raise Declined
                 yield batch
+                del batch  # written: free it before the next part
                 first_row += frame.height
                 if len(self.summary.first_errors) < FIRST_ERRORS:  # lines only for messages
                     first_line += frame.height + _line_breaks(frame)
+            del frame
             data = following
 
 
