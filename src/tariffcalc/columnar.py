@@ -58,7 +58,7 @@ from .shipment import parse_date, shipment_from_fields
 
 # A file is priced a part of about this size at a time (its peak memory is about 11 times
 # that: 0.7 GB for a part of a million rows, 62 MB), so memory does not grow with the file.
-CHUNK_BYTES = 64 * 2**20
+CHUNK_BYTES = 32 * 2**20
 # Rows that need the row path; past this share of the file, the whole file takes the row path.
 _MAX_ROW_PATH_SHARE = 0.1
 _WRITE_ROWS = 250_000  # rows of output made and written at a time
@@ -130,6 +130,9 @@ class _Resolver:
     def __init__(self, schedule: Schedule, scenario: str | None) -> None:
         self.schedule, self.scenario = schedule, scenario
         self.plans: dict[tuple[object, ...], PricingPlan] = {}
+        # What the parts of a file ask again: by key, and whether a day's quotes name it.
+        self.known: dict[tuple[object, ...], _Terms | None] = {}
+        self.dated_days: dict[date, bool] = {}
 
     def quote(self, fields: dict[str, str | None], on: date) -> Quote:
         shipment = shipment_from_fields(fields, {})
@@ -144,6 +147,11 @@ class _Resolver:
     def dated(self, on: date) -> bool:
         """Whether quotes of this date carry warnings that name the date itself (the review
         warning, fees not known for the date): then rows are resolved date by date."""
+        if on not in self.dated_days:
+            self.dated_days[on] = self._dated(on)
+        return self.dated_days[on]
+
+    def _dated(self, on: date) -> bool:
         probe: dict[str, str | None] = {
             "category": "general", "value": "10000", "mfn_rate": "1%", "mode": MODES[0]
         }  # fmt: skip
@@ -154,6 +162,14 @@ class _Resolver:
         return any(on.isoformat() in warning for warning in quote.warnings)
 
     def terms(
+        self, goods: dict[str, str | None], metal: bool, mode_given: bool, on: date, dated: bool
+    ) -> _Terms | None:
+        key = (tuple(goods.items()), metal, mode_given, on, dated)
+        if key not in self.known:
+            self.known[key] = self._terms(goods, metal, mode_given, on, dated)
+        return self.known[key]
+
+    def _terms(
         self, goods: dict[str, str | None], metal: bool, mode_given: bool, on: date, dated: bool
     ) -> _Terms | None:
         fields: dict[str, str | None] = {**goods, "mode": MODES[0] if mode_given else None}
@@ -478,7 +494,7 @@ def price_csv(
     *,
     default_date: date,
     scenario: str | None = None,
-    chunk_bytes: int = CHUNK_BYTES,
+    chunk_bytes: int | None = None,
 ) -> ColumnarFile | None:
     """Price a CSV file as columns; None when the file is for the row path (see the module's
     documentation). ``table`` is the file opened by :func:`~tariffcalc.batch.open_input`
@@ -487,7 +503,8 @@ def price_csv(
     if table.encoding.lower().replace("_", "-") not in ("utf-8", "utf-8-sig", "utf8"):
         return None
     try:
-        return ColumnarFile(schedule, scenario, table, default_date, _chunks(path, chunk_bytes))
+        chunks = _chunks(path, chunk_bytes or CHUNK_BYTES)
+        return ColumnarFile(schedule, scenario, table, default_date, chunks)
     except (Declined, OSError):
         return None
 
