@@ -1,4 +1,5 @@
-"""The batch's columnar path: a whole CSV priced as columns (polars), for speed on big files.
+"""The batch's columnar path: a CSV priced as columns (polars), a part of the file at a time,
+for speed on big files in bounded memory.
 
 It gives the row path's answer, byte for byte, because it asks the engine for the law and does
 only the arithmetic itself:
@@ -14,10 +15,15 @@ only the arithmetic itself:
 - A row that is not plain (a cell read outside ASCII, a declaration other than the metal
   content, an amount with more than 4 decimals, a line of more than 1,000,000,000 USD, a row the
   engine refuses...) goes through the row path (:func:`~tariffcalc.batch.price_rows`), with the
-  whole entry it belongs to, so that an entry's MPF is shared in one place.
+  whole entry it belongs to, so that an entry's MPF is shared in one place. A bad row that
+  its entry's scan does not count either (an unreadable value or date) takes no part in the
+  entry and leaves the other rows to the columnar path, as the row path would.
+- The parts end at row ends, and an entry is never split between parts (the last entry of a
+  part goes with the next).
 - A file that Python's csv module might read differently (a lone carriage return, a blank line,
-  a NUL byte, a cell with a stray quote, bytes that are not UTF-8, a ragged row...) is left to
-  the row path entirely: :func:`price_csv` returns None.
+  a NUL byte, a cell with a stray quote, bytes that are not UTF-8, a ragged row...), or whose
+  entries are spread over two parts, is left to the row path entirely: :func:`price_csv`
+  returns None, or the writing raises :class:`Declined` for a later part.
 
 The tests price generated files both ways and compare the outputs byte for byte.
 """
