@@ -371,3 +371,12 @@ def test_parquet_as_the_row_path_writes_it(tmp_path: Path, schedule):
     expected, got = pq.read_table(row_file), pq.read_table(columnar_file)
     assert got.schema.names == expected.schema.names
     assert got.to_pylist() == expected.to_pylist()
+
+
+def test_a_file_without_line_feeds_is_not_read_whole_into_memory(tmp_path: Path, schedule):
+    """Old Mac line ends ("\\r" alone): no part ends at a row end, so the file is left to the
+    row path instead of being read whole."""
+    source = tmp_path / "cr.csv"
+    source.write_bytes((HEADER + GOOD * 50).replace("\n", "\r").encode())
+    assert columnar(schedule, source, chunk_bytes=100) is None
+    assert_same_as_row_path(schedule, source)

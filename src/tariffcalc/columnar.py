@@ -139,6 +139,12 @@ class _Resolver:
         # What the parts of a file ask again: by key, and whether a day's quotes name it.
         self.known: dict[tuple[object, ...], _Terms | None] = {}
         self.dated_days: dict[date, bool] = {}
+        self._pricing_dates: list[int] | None = None
+
+    def pricing_dates(self) -> list[int]:
+        if self._pricing_dates is None:
+            self._pricing_dates = pricing_dates(self.schedule)
+        return self._pricing_dates
 
     def quote(self, fields: dict[str, str | None], on: date) -> Quote:
         shipment = shipment_from_fields(fields, {})
@@ -475,6 +481,8 @@ def _chunks(path: Path, size: int) -> Iterator[bytes]:
         while block := stream.read(size):
             data = pending + block
             cut = _row_end(data)
+            if not cut and len(data) > 4 * size:
+                raise Declined  # no row end in sight (lone "\r" line ends?): the row path's
             pending = data[cut:]
             if cut:
                 yield data[:cut]
@@ -585,7 +593,7 @@ class _Pricing:
     # --- what the engine resolves once per distinct cell or key
 
     def _dates(self, keys: pl.DataFrame) -> list[pl.Expr]:
-        bounds = pricing_dates(self.schedule)
+        bounds = self.resolver.pricing_dates()
         label = self.table.header[self.fields["date"]].strip() if "date" in self.fields else "date"
         days: dict[str, int | None] = {}
         for text in keys.get_column("date_cell").unique().to_list():
