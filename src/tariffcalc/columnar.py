@@ -1065,10 +1065,7 @@ class _Pricing:
                 yield 0
                 continue
             span = self.frame.slice(done, row + 1 - done)
-            breaks = span.select(
-                pl.sum_horizontal(pl.all().str.count_matches("\n", literal=True).fill_null(0)).sum()
-            ).item()
-            counted += span.height + breaks
+            counted += span.height + _line_breaks(span)
             done = row + 1
             yield counted
 
