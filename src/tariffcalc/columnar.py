@@ -583,7 +583,7 @@ class _Pricing:
         if len(bad) > most:
             return None
         if "entry" in self.fields:
-            numbers = self._entry_shares(numbers, *self._classify(numbers, bad))
+            numbers = self._entry_shares(numbers, *self._classify(bad))
         row_path = numbers.select(pl.arg_where(~pl.col("ok"))).to_series().to_list()
         if len(row_path) > most:
             return None
@@ -809,7 +809,7 @@ class _Pricing:
 
     # --- entries: one MPF per entry, shared among its rows
 
-    def _classify(self, numbers: pl.DataFrame, bad: list[int]) -> tuple[list[int], list[str]]:
+    def _classify(self, bad: list[int]) -> tuple[list[int], list[str]]:
         """Of the rows the columnar path cannot price, those that name an entry: (the inert
         ones, the entries the others taint). A row is inert when the entry scan does not count
         it (its value, exchange rate or date cannot be read) and it fails: it then takes no part
@@ -817,14 +817,18 @@ class _Pricing:
         path whole, so that its MPF is shared in one place."""
         # The entry as the row path reads it (Python's strip, which knows more spaces).
         position = self.fields["entry"]
-        named, rows = [], []
+        tainted: set[str] = set()
+        uncounted, rows = [], []  # (row, entry), cells of the rows the entry scan leaves out
         for row, cells in zip(bad, self.frame.gather(bad).iter_rows(), strict=True):
             key = (cells[position] or "").strip()
-            if key:
-                named.append((row, key))
-                rows.append([cell or "" for cell in cells])
-        if not named:
-            return [], []
+            if not key:
+                continue
+            row_cells = [cell or "" for cell in cells]
+            if entry_line(self.fields, row_cells, self.default_date) is not None:
+                tainted.add(key)  # counted in its entry: the entry is the row path's
+            else:
+                uncounted.append((row, key))
+                rows.append(row_cells)
         table = self.table
         alone = InputTable(
             table.source, table.header, ((n + 1, 0, r) for n, r in enumerate(rows)),
@@ -835,10 +839,9 @@ class _Pricing:
             self.schedule, alone, BatchSummary(), default_date=self.default_date,
             scenario=self.scenario, fast=False, plans=self.resolver.plans,
         )  # fmt: skip
-        inert, tainted = [], set()
-        for (row, key), row_cells, (_, _, results) in zip(named, rows, priced, strict=True):
-            counted = entry_line(self.fields, row_cells, self.default_date) is not None
-            if not counted and results[status] == STATUS_ERROR:
+        inert = []
+        for (row, key), (_, _, results) in zip(uncounted, priced, strict=True):
+            if results[status] == STATUS_ERROR:
                 inert.append(row)
             else:
                 tainted.add(key)
