@@ -331,6 +331,8 @@ class Schedule(_Model, ScheduleRules):
     gaps: tuple[Gap, ...] = ()
     fees: Fees | None = None
 
+    # Built by ScheduleRules.index on the plain schedule this model becomes (rules.twin); the
+    # model itself is only validated, never priced with.
     _list_index: dict[str, ProvisionIndex[ProvisionEntry]] = PrivateAttr(default_factory=dict)
     _mfn_index: ProvisionIndex[MFNRate] = PrivateAttr()
     _measures_by_id: dict[str, Measure] = PrivateAttr(default_factory=dict)
@@ -384,9 +386,6 @@ class Schedule(_Model, ScheduleRules):
             for name in scenario.remove:
                 known_measure(name, f"scenario {scenario_id!r} remove")
         return self
-
-    def model_post_init(self, context: Any, /) -> None:
-        self.index()
 
 
 # ----------------------------------------------------------------------------- loading
