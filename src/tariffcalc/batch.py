@@ -9,7 +9,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -812,10 +812,9 @@ class _LinearRows:
         return priced
 
     def _exchange(self, pair: tuple[str, ...]) -> tuple[Decimal | None] | None:
-        fields = {"category": "general", "value": _PROBE_VALUE, "currency": pair[0],
-                  "fx_rate": pair[1]}  # fmt: skip
+        cells = {"currency": pair[0], "fx_rate": pair[1]}
         try:
-            return (shipment_from_fields(fields, self.reader.names).fx_rate,)
+            return (probe_shipment(cells, self.reader.names).fx_rate,)
         except TariffError:
             return None
 
@@ -887,6 +886,17 @@ class _LinearRows:
 
 
 _UNKNOWN: Any = object()
+
+
+def probe_shipment(
+    cells: Mapping[str, str | None], names: Mapping[str, str] | None = None
+) -> Shipment:
+    """General goods worth 1000 with these cells: what the engine reads them as (an exchange
+    rate, a transport mode), or the InputError that says why it cannot."""
+    fields = {"category": "general", "value": _PROBE_VALUE, **cells}
+    return shipment_from_fields(fields, names or {})
+
+
 _PLAIN_AMOUNT = re.compile(r"^\d{1,15}(\.\d{1,10})?$|^\.\d{1,10}$", re.ASCII)
 
 

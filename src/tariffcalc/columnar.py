@@ -52,6 +52,7 @@ from .batch import (
     entry_line,
     neutralize_formula,
     price_rows,
+    probe_shipment,
     result_columns,
     scan_entries,
     unique_names,
@@ -628,9 +629,8 @@ class _Pricing:
         known: dict[str, bool] = {}
         rates: dict[str, int | None] = {}
         for text in keys.get_column("mode_cell").unique().to_list():
-            probe = {"category": "general", "value": "10000", "mode": text}
             try:
-                mode = shipment_from_fields(probe, {}).mode
+                mode = probe_shipment({"mode": text}).mode
             except TariffError:
                 known[text], rates[text] = False, None
                 continue
@@ -648,10 +648,8 @@ class _Pricing:
         places: dict[str, int | None] = {}
         for pair in keys.get_column("pair").unique().to_list():
             currency, _, fx_text = pair.partition(_SEP)
-            probe = {"category": "general", "value": "10000", "currency": currency,
-                     "fx_rate": fx_text}  # fmt: skip
             try:
-                fx_rate = shipment_from_fields(probe, {}).fx_rate
+                fx_rate = probe_shipment({"currency": currency, "fx_rate": fx_text}).fx_rate
             except TariffError:
                 numerators[pair] = places[pair] = None
                 continue
