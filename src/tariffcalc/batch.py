@@ -343,7 +343,7 @@ class _Writer:
                     "--format parquet: needs pyarrow (pip install 'tariffcalc[parquet]')"
                 ) from None
             self._pa = pa
-            self._schema = pa.schema([(name, pa.string()) for name in unique_names(columns)])
+            self._schema = parquet_schema(columns)
             self._parquet = pq.ParquetWriter(stream, self._schema)
             self._batch: list[list[str | None]] = []
 
@@ -377,6 +377,13 @@ class _Writer:
         elif self.fmt == "parquet":
             self._flush()
             self._parquet.close()
+
+
+def parquet_schema(columns: list[str]) -> Any:
+    """The Parquet schema of an output: every column text, names made unique."""
+    import pyarrow as pa
+
+    return pa.schema([(name, pa.string()) for name in unique_names(columns)])
 
 
 def unique_names(columns: list[str]) -> list[str]:

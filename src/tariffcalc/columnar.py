@@ -51,11 +51,11 @@ from .batch import (
     InputTable,
     entry_line,
     neutralize_formula,
+    parquet_schema,
     price_rows,
     probe_shipment,
     result_columns,
     scan_entries,
-    unique_names,
 )
 from .engine import MFN_MEASURE, PricingPlan, Quote, plan_key, plan_pricing, price_with_plan
 from .errors import TariffError
@@ -336,10 +336,9 @@ class ColumnarFile:
 
     def write_parquet(self, stream: IO[bytes], rows: int = 100_000) -> None:
         """Row groups of ``rows`` rows (arrow copies each)."""
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        schema = pa.schema([(name, pa.string()) for name in unique_names(self.header)])
+        schema = parquet_schema(self.header)
         with pq.ParquetWriter(stream, schema) as writer:
             batches = self.batches()
             while (batch := next(batches, None)) is not None:
