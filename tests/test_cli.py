@@ -240,8 +240,8 @@ def test_not_in_force_in_json_and_table():
     assert "steel-derivatives-232" in table and "section-122" not in table
 
 
-def test_quote_imports_neither_the_other_commands_nor_polars():
-    """`tariffcalc quote` in a shell loop: only the quote command is loaded."""
+def test_quote_loads_only_what_it_needs():
+    """`tariffcalc quote` in a shell loop: only the quote command, no polars, no pydantic."""
     check = (
         "import sys\n"
         "sys.argv = ['tariffcalc', 'quote', '--hts', '8711.50.00', '--value', '20000',\n"
@@ -252,9 +252,51 @@ def test_quote_imports_neither_the_other_commands_nor_polars():
         "except SystemExit as exit:\n"
         "    assert not exit.code, exit.code\n"
         "loaded = [m for m in ('polars', 'tariffcalc.columnar', 'tariffcalc.batch',\n"
-        "                      'tariffcalc.cli.batch', 'tariffcalc.cli.timeline') if m in sys.modules]\n"
+        "                      'tariffcalc.cli.batch', 'tariffcalc.cli.timeline',\n"
+        "                      # typer's conversion of option values and schedule validation\n"
+        "                      # (a run after the first: the schedule comes from its cache)\n"
+        "                      'pydantic.type_adapter', 'pydantic.main') if m in sys.modules]\n"
+        "from tariffcalc.cli._values import hand_over_values_as_given\n"
+        "if not hand_over_values_as_given():  # another typer: it converts values with pydantic\n"
+        "    loaded = [m for m in loaded if not m.startswith('pydantic')]\n"
         "assert not loaded, loaded\n"
     )
+    subprocess.run([sys.executable, "-c", "import tariffcalc; tariffcalc.load_schedule()"],
+                   check=True)
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "Landed cost" in result.stdout
+
+
+def test_option_values_are_handed_over_as_typer_would_convert_them(tmp_path):
+    """Options skip typer's pydantic conversion (start-up time) and get the very same values."""
+    import typer.main
+    from typer._coercion import build_runtime_param
+
+    from tariffcalc.cli._values import hand_over_values_as_given
+
+    if not hand_over_values_as_given():
+        pytest.skip("this typer converts option values its own way (no hook to hand them over)")
+    group = typer.main.get_command(app)
+    a_file = tmp_path / "shipments.csv"
+    a_file.write_text("hts,value\n", encoding="utf-8")
+    samples: dict[object, list[object]] = {
+        str: ["8711.50.00", "", " 2.4% ", "ｊｐｙ", "-", "--x"],
+        bool: [True, False],
+        Path: [str(a_file), str(tmp_path), str(tmp_path / "missing.csv"), "out.parquet"],
+        list[str]: [("hts=HTS Code",), ["value=Customs Value", "date=Entry Date"], ()],
+    }
+    commands, checked = [group], set()
+    for command in commands:
+        commands.extend(getattr(command, "commands", {}).values())
+        ctx = command.make_context(command.name, [], resilient_parsing=True)
+        for param in [*command.params, command.get_help_option(ctx)]:
+            kind = param.type_descriptor.annotation
+            for value in [None, *samples[kind]]:
+                ours = param.get_runtime_param().coerce(value, param=param, ctx=ctx)
+                typers = build_runtime_param(param.type_descriptor).coerce(
+                    value, param=param, ctx=ctx)
+                assert (type(ours), ours) == (type(typers), typers), (command.name, param.name)
+            checked.add((command.name, param.name))
+    assert {("quote", "hts"), ("batch", "input_file"), ("batch", "column"),
+            ("import", "source")} <= checked

@@ -22,6 +22,9 @@ from ..hts_import import (
 from ..money import format_percent
 from ..rules import SCHEDULE_ENV, Schedule, load_schedule
 from ..shipment import Shipment, parse_date, shipment_from_fields
+from ._values import hand_over_values_as_given
+
+hand_over_values_as_given()
 
 
 class ExitCode(IntEnum):
