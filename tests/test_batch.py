@@ -195,9 +195,9 @@ def test_failure_leaves_existing_output_untouched(tmp_path: Path):
 
 
 def test_interrupt_leaves_no_partial_file(tmp_path: Path, monkeypatch):
-    """The row path (a JSON Lines output) interrupted after its first row."""
+    """The row path (a blank line sends the file there) interrupted after its first row."""
     out = tmp_path / "out.jsonl"
-    source = write(tmp_path, "hts,value\n8711.50.00,100\n8711.50.00,200\n")
+    source = write(tmp_path, "hts,value\n8711.50.00,100\n\n8711.50.00,200\n")
     writes = []
     real_write = batch_module._Writer.write
 

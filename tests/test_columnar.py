@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import random
 import sys
@@ -380,3 +381,47 @@ def test_a_file_without_line_feeds_is_not_read_whole_into_memory(tmp_path: Path,
     source.write_bytes((HEADER + GOOD * 50).replace("\n", "\r").encode())
     assert columnar(schedule, source, chunk_bytes=100) is None
     assert_same_as_row_path(schedule, source)
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_json_as_the_row_path_writes_it(tmp_path: Path, schedule, fmt: str):
+    """JSON and JSON Lines byte for byte, written a slice at a time; a header that names a
+    column twice keeps both cells (the second key gets a suffix, as in Parquet)."""
+    generated = tmp_path / "generated.csv"
+    generate.write(1500, generated, seed=4)
+    source = rewrite(generated, tmp_path / "twice.csv",
+                     lambda rows: [row + [cell] for row, cell in zip(
+                         rows, ["note", *(f"b{i}" for i in range(len(rows) - 1))], strict=True)])
+    with open_input(source) as table:
+        entries = scan_entries(table, ON)
+    expected = io.StringIO()
+    with open_input(source) as table:
+        price_table(schedule, table, expected, fmt=fmt, default_date=ON, entries=entries,
+                    fast=False)  # fmt: skip
+    with open_input(source) as table:
+        priced = price_csv(schedule, source, table, default_date=ON)
+    assert priced is not None
+    buffer = io.BytesIO()
+    stream = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
+    priced.write_json(stream, lines=fmt == "jsonl", rows=400)
+    got = buffer.getvalue().decode("utf-8")
+    assert got == expected.getvalue()
+    records = json.loads(got) if fmt == "json" else [json.loads(line) for line in got.splitlines()]
+    notes = [row["note"] for row in csv.DictReader(generated.open(encoding="utf-8", newline=""))]
+    assert [r["note"] for r in records] == notes
+    assert [r["note_2"] for r in records] == [f"b{i}" for i in range(1500)]
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_json_of_no_rows(tmp_path: Path, schedule, fmt: str):
+    source = tmp_path / "empty.csv"
+    source.write_text("hts,value\n", encoding="utf-8")
+    with open_input(source) as table:
+        priced = price_csv(schedule, source, table, default_date=ON)
+    expected = io.StringIO()
+    with open_input(source) as table:
+        price_table(schedule, table, expected, fmt=fmt, default_date=ON, fast=False)
+    got = io.StringIO()
+    if priced is not None:
+        priced.write_json(got, lines=fmt == "jsonl")
+        assert got.getvalue() == expected.getvalue()

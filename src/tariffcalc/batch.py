@@ -329,6 +329,7 @@ class _Writer:
 
     def __init__(self, stream: IO[Any], fmt: str, columns: list[str]) -> None:
         self.stream, self.fmt, self.columns, self.count = stream, fmt, columns, 0
+        self._keys = unique_names(columns)  # JSON: a name the input repeats must not hide a cell
         if fmt == "csv":
             self._csv = csv.writer(stream, lineterminator="\n")
             self._csv.writerow([neutralize_formula(c) for c in columns])
@@ -355,7 +356,11 @@ class _Writer:
             if len(self._batch) >= _PARQUET_BATCH_ROWS:
                 self._flush()
         else:
-            record = json.dumps(dict(zip(self.columns, values, strict=True)), ensure_ascii=False)
+            record = json.dumps(
+                dict(zip(self._keys, values, strict=True)),
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
             if self.fmt == "jsonl":
                 self.stream.write(record + "\n")
             else:

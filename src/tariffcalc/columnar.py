@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -56,6 +57,7 @@ from .batch import (
     probe_shipment,
     result_columns,
     scan_entries,
+    unique_names,
 )
 from .engine import MFN_MEASURE, PricingPlan, Quote, plan_key, plan_pricing, price_with_plan
 from .errors import TariffError
@@ -69,6 +71,7 @@ CHUNK_BYTES = 32 * 2**20
 # Rows that need the row path; past this share of the file, the whole file takes the row path.
 _MAX_ROW_PATH_SHARE = 0.1
 _WRITE_ROWS = 250_000  # rows of output made and written at a time (a part has about 500,000)
+_JSON_ROWS = 50_000  # the same for JSON (each row's text is about 2.6 times as long)
 _RATE_SCALE = 10**6  # rates as whole millionths
 _HALF_RATE = _RATE_SCALE // 2
 _MAX_LINE_CENTS = 10**11  # 1,000,000,000 USD: every product below stays within 64 bits
@@ -282,18 +285,29 @@ class ColumnarBatch:
         if buffer is not None:
             buffer.flush()
 
-    def parquet_tables(self, schema: Any, rows: int) -> Iterator[Any]:
-        """The rows as the row path's Parquet writer has them: every column text, the input
-        cells as read ("" when empty), results null where they have no value."""
-        import pyarrow as pa
-
+    def text_parts(self, rows: int) -> Iterator[pl.DataFrame]:
+        """The rows as the row path's Parquet and JSON writers have them: every column text,
+        the input cells as read ("" when empty), results null where they have no value."""
         for part in self.parts(rows):
-            text = part.select(
+            yield part.select(
                 *(pl.col(name).fill_null("") for name in self.inputs.columns),
                 *(pl.col(name).cast(pl.String) for name in self.cells_names()),
             )
+
+    def parquet_tables(self, schema: Any, rows: int) -> Iterator[Any]:
+        import pyarrow as pa
+
+        for text in self.text_parts(rows):
             columns = [column.cast(pa.string()) for column in text.to_arrow().columns]
             yield pa.Table.from_arrays(columns, schema=schema)
+
+    def json_lines(self, keys: list[str], rows: int) -> Iterator[bytes]:
+        """The rows as the row path writes JSON Lines (``json.dumps`` of each row with compact
+        separators, not ASCII-escaped), UTF-8, ``rows`` at a time."""
+        for text in self.text_parts(rows):
+            out = io.BytesIO()
+            text.rename(dict(zip(text.columns, keys, strict=True))).write_ndjson(out)
+            yield out.getvalue()
 
 
 class ColumnarFile:
@@ -345,6 +359,37 @@ class ColumnarFile:
                 for table in batch.parquet_tables(schema, rows):
                     writer.write_table(table)
                 del batch, table  # before the next part is priced
+
+    def write_json(self, stream: IO[str], lines: bool, rows: int = _JSON_ROWS) -> None:
+        """JSON Lines, or (``lines`` False) a JSON array of one row a line, as the row path."""
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            stream.flush()
+
+        def write(data: bytes) -> None:
+            if buffer is not None:
+                buffer.write(data)
+            else:
+                stream.write(data.decode("utf-8"))
+
+        keys = unique_names(self.header)
+        written = False
+        if not lines:
+            write(b"[")
+        batches = self.batches()
+        while (batch := next(batches, None)) is not None:
+            for data in batch.json_lines(keys, rows):
+                if not lines and data:
+                    # A row's JSON holds no line break: each one ends a row.
+                    data = (b",\n" if written else b"\n") + data[:-1].replace(b"\n", b",\n")
+                    written = True
+                write(data)
+                del data
+            del batch  # before the next part is priced
+        if not lines:
+            write(b"\n]\n" if written else b"]\n")
+        if buffer is not None:
+            buffer.flush()
 
     def _priced(self, chunks: Iterator[bytes]) -> Iterator[ColumnarBatch]:
         header, fields = self.table.header, self.table.fields

@@ -121,8 +121,6 @@ def _price_columnar(job: _Job) -> BatchSummary | None:
     """The whole file priced as columns (fast), or None when it is for the row path."""
     schedule, input_file, output, on = job.schedule, job.input_file, job.output, job.on
     encoding, columns, scenario = job.encoding, job.columns, job.scenario
-    if job.fmt not in ("csv", "parquet"):
-        return None
     from ..columnar import CHUNK_BYTES, Declined, price_csv
 
     with open_input(input_file, encoding, columns) as table:
@@ -132,15 +130,21 @@ def _price_columnar(job: _Job) -> BatchSummary | None:
         priced = price_csv(schedule, input_file, table, default_date=on, scenario=scenario)
     if priced is None:
         return None
+
+    def write(stream: IO[Any]) -> None:
+        if job.fmt == "parquet":
+            priced.write_parquet(stream)
+        elif job.fmt in ("json", "jsonl"):
+            priced.write_json(stream, lines=job.fmt == "jsonl")
+        else:
+            priced.write_csv(stream)
+
     try:
         if output is None:  # Parquet always has an output file
-            priced.write_csv(sys.stdout)
+            write(sys.stdout)
         else:
             with atomic_output(output, binary=job.fmt == "parquet") as stream:
-                if job.fmt == "parquet":
-                    priced.write_parquet(stream)
-                else:
-                    priced.write_csv(stream)
+                write(stream)
     except Declined:  # a later part of the file is for the row path: nothing was kept
         return None
     return priced.summary
