@@ -25,12 +25,13 @@ import generate  # noqa: E402
 ON = date(2025, 5, 3)
 
 
-def row_path(schedule, path: Path, on: date = ON, scenario: str | None = None):
+def row_path(schedule, path: Path, on: date = ON, scenario: str | None = None,
+             encoding: str = "utf-8-sig"):  # fmt: skip
     """The output and summary of the engine priced row by row (no fast path at all)."""
-    with open_input(path) as table:
+    with open_input(path, encoding) as table:
         entries = scan_entries(table, on) if "entry" in table.fields else None
     out = io.StringIO()
-    with open_input(path) as table:
+    with open_input(path, encoding) as table:
         summary = price_table(
             schedule, table, out, default_date=on, scenario=scenario, entries=entries, fast=False
         )
@@ -38,8 +39,8 @@ def row_path(schedule, path: Path, on: date = ON, scenario: str | None = None):
 
 
 def columnar(schedule, path: Path, on: date = ON, scenario: str | None = None, rows=250_000,
-             chunk_bytes=CHUNK_BYTES):  # fmt: skip
-    with open_input(path) as table:
+             chunk_bytes=CHUNK_BYTES, encoding: str = "utf-8-sig"):  # fmt: skip
+    with open_input(path, encoding) as table:
         priced = price_csv(
             schedule, path, table, default_date=on, scenario=scenario, chunk_bytes=chunk_bytes
         )
@@ -61,13 +62,13 @@ def same_summary(got: BatchSummary, expected: BatchSummary) -> None:
 
 
 def assert_same_as_row_path(schedule, path: Path, on: date = ON, scenario: str | None = None,
-                            chunk_bytes=CHUNK_BYTES):  # fmt: skip
+                            chunk_bytes=CHUNK_BYTES, encoding: str = "utf-8-sig"):  # fmt: skip
     try:
-        got = columnar(schedule, path, on, scenario, chunk_bytes=chunk_bytes)
+        got = columnar(schedule, path, on, scenario, chunk_bytes=chunk_bytes, encoding=encoding)
     except Declined:  # a later part is for the row path (the CLI then prices row by row)
         got = None
     try:
-        expected_bytes, expected_summary = row_path(schedule, path, on, scenario)
+        expected_bytes, expected_summary = row_path(schedule, path, on, scenario, encoding)
     except TariffError:  # the whole file is refused (malformed CSV): so must the columnar path
         assert got is None
         return None
@@ -276,10 +277,31 @@ def test_undecodable_and_other_encodings_are_left_to_the_row_path(tmp_path: Path
     source = tmp_path / "latin.csv"
     source.write_bytes((HEADER + GOOD).encode() + b"2,E2,8703.23.01,100,2025-05-03,,,,,,\xff\n")
     assert columnar(schedule, source) is None
-    japanese = tmp_path / "cp932.csv"
-    japanese.write_bytes((HEADER + GOOD).encode("cp932"))
-    with open_input(japanese, encoding="cp932") as table:
-        assert price_csv(schedule, japanese, table, default_date=ON) is None
+    japanese = tmp_path / "cp932.csv"  # a byte that is not cp932 in its second part
+    japanese.write_bytes((HEADER + GOOD * 40).encode("cp932") + b"3,E3,8703.23.01,1,,,,,,,\x85@\n")
+    assert assert_same_as_row_path(schedule, japanese, encoding="cp932", chunk_bytes=400) is None
+    wide = tmp_path / "utf16.csv"  # a line feed byte may be half a character: not in parts
+    wide.write_bytes((HEADER + GOOD).encode("utf-16"))
+    with open_input(wide, encoding="utf-16") as table:
+        assert price_csv(schedule, wide, table, default_date=ON) is None
+
+
+@pytest.mark.parametrize("encoding", ["cp932", "euc-jp", "shift_jis"])
+@pytest.mark.parametrize("chunk_bytes", [900, CHUNK_BYTES])
+def test_japanese_encodings_priced_as_columns(tmp_path: Path, schedule, encoding: str,
+                                              chunk_bytes: int):  # fmt: skip
+    """Files from Japanese exporters' systems (notes, and headers, in Japanese; a goods cell
+    in Japanese goes to the row path) read as the row path reads them, a part at a time."""
+    generated = tmp_path / "generated.csv"
+    generate.write(1200, generated, seed=5)
+    source = tmp_path / f"{encoding}.csv"
+    text = generated.read_text(encoding="utf-8").replace("note", "備考（メモ）", 1)
+    lines = text.split("\n")
+    lines[50] = lines[50].replace(",general,", ",鉄鋼,", 1)
+    source.write_bytes("\n".join(lines).encode(encoding))
+    assert "備考".encode(encoding) in source.read_bytes()
+    got = assert_same_as_row_path(schedule, source, encoding=encoding, chunk_bytes=chunk_bytes)
+    assert got is not None, "a plain file in a Japanese encoding is priced as columns"
 
 
 def test_pricing_dates_hold_every_date_of_the_schedule_and_the_day_after(schedule):

@@ -21,9 +21,11 @@ only the arithmetic itself:
 - The parts end at row ends, and an entry is never split between parts (the last entry of a
   part goes with the next).
 - A file that Python's csv module might read differently (a lone carriage return, a blank line,
-  a NUL byte, a cell with a stray quote, bytes that are not UTF-8, a ragged row...), or whose
-  entries are spread over two parts, is left to the row path entirely: :func:`price_csv`
-  returns None, or the writing raises :class:`Declined` for a later part.
+  a NUL byte, a cell with a stray quote, bytes that are not of its encoding, a ragged row...),
+  in an encoding whose parts cannot be cut at row ends by bytes (UTF-16, say: see
+  ``_TRANSCODED``), or whose entries are spread over two parts, is left to the row path
+  entirely: :func:`price_csv` returns None, or the writing raises :class:`Declined` for a later
+  part.
 
 The tests price generated files both ways and compare the outputs byte for byte.
 """
@@ -31,6 +33,7 @@ The tests price generated files both ways and compare the outputs byte for byte.
 from __future__ import annotations
 
 import bisect
+import codecs
 import csv
 import io
 from collections.abc import Iterator
@@ -79,6 +82,14 @@ _MAX_ENTRY_CENTS = 10**12
 _INT64_MAX = 2**63 - 1
 # What Python's str.strip() strips from an ASCII cell.
 _ASCII_SPACE = " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
+# Encodings read by transcoding each part to UTF-8: in these a line feed, a carriage return or
+# a quote byte is always that character (never a byte of a longer character), so the parts
+# end at row ends as they do in UTF-8. Shift_JIS (cp932: Japanese exporters' files), EUC-JP,
+# Latin-1, Windows-1252, ASCII. (UTF-16 or ISO-2022-JP, say, are left to the row path.)
+_TRANSCODED = frozenset(
+    ("cp932", "shift_jis", "shift_jis_2004", "shift_jisx0213", "euc_jp", "euc_jis_2004",
+     "euc_jisx0213", "iso8859-1", "cp1252", "ascii")
+)  # fmt: skip
 _SEP = "\x00"  # joins cells into one key: a file with a NUL byte is left to the row path
 _AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,4})?$"
 _RISKY = r"^[=@\t+\-]"
@@ -534,6 +545,16 @@ def _chunks(path: Path, size: int) -> Iterator[bytes]:
             yield pending
 
 
+def _as_utf8(chunks: Iterator[bytes], codec: str) -> Iterator[bytes]:
+    """The parts of a file in ``codec`` as UTF-8; Declined at bytes that are not ``codec``
+    (the row path then says which cells it cannot read)."""
+    for data in chunks:
+        try:
+            yield data.decode(codec).encode("utf-8")
+        except UnicodeDecodeError:
+            raise Declined from None
+
+
 def _row_end(data: bytes) -> int:
     """Just after the last line end of ``data`` that is outside quotes; 0 when there is none."""
     quotes = data.count(b'"')
@@ -558,10 +579,13 @@ def price_csv(
     documentation). ``table`` is the file opened by :func:`~tariffcalc.batch.open_input`
     (its header and column mapping; its rows are not read). The first part of the file is
     priced here; the others as they are written (which may raise :class:`Declined`)."""
-    if table.encoding.lower().replace("_", "-") not in ("utf-8", "utf-8-sig", "utf8"):
+    codec = codecs.lookup(table.encoding).name
+    if codec not in ("utf-8", "utf-8-sig", *_TRANSCODED):
         return None
     try:
         chunks = _chunks(path, chunk_bytes or CHUNK_BYTES)
+        if codec in _TRANSCODED:
+            chunks = _as_utf8(chunks, codec)
         return ColumnarFile(schedule, scenario, table, default_date, chunks)
     except (Declined, OSError):
         return None
