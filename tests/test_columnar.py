@@ -447,3 +447,37 @@ def test_json_of_no_rows(tmp_path: Path, schedule, fmt: str):
     if priced is not None:
         priced.write_json(got, lines=fmt == "jsonl")
         assert got.getvalue() == expected.getvalue()
+
+
+def test_a_progress_bar_on_a_terminal_only(tmp_path: Path, schedule, monkeypatch):
+    """On a terminal the file's progress shows part by part (the bar is gone when done);
+    piped, nothing but the summary; the output is the same."""
+    from typer.testing import CliRunner
+
+    from tariffcalc import columnar as columnar_module
+    from tariffcalc.cli import app
+
+    source = tmp_path / "generated.csv"
+    generate.write(1500, source, seed=6)
+    monkeypatch.setattr(columnar_module, "CHUNK_BYTES", 8_000)
+    parts = []
+    real_price_csv = columnar_module.price_csv
+
+    def counted(*args, progress=None, **kwargs):
+        def told(done):
+            parts.append(done)
+            progress(done)
+
+        return real_price_csv(*args, progress=told if progress else None, **kwargs)
+
+    monkeypatch.setattr(columnar_module, "price_csv", counted)
+    outputs = []
+    for terminal in ("1", "0"):
+        out = tmp_path / f"out-{terminal}.csv"
+        result = CliRunner().invoke(app, ["batch", str(source), "-o", str(out), "--date",
+                                          "2025-05-03"], env={"TTY_COMPATIBLE": terminal})
+        assert result.exit_code in (0, 6), result.output
+        assert ("pricing generated.csv" in result.stderr) == (terminal == "1")
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert len(parts) > 5 and parts == sorted(parts) and parts[-1] == source.stat().st_size

@@ -36,7 +36,7 @@ import bisect
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -334,8 +334,13 @@ class ColumnarFile:
         table: InputTable,
         default_date: date,
         chunks: Iterator[bytes],
+        codec: str | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> None:
+        """``chunks``: the file's parts, in ``codec`` (None: UTF-8); ``progress`` is told the
+        bytes of the file priced and written so far, after each part."""
         self.schedule, self.scenario, self.table = schedule, scenario, table
+        self.codec, self.progress = codec, progress
         self.default_date, self.header = default_date, table.header + result_columns(table.header)
         self.summary = BatchSummary()
         self.resolver = _Resolver(schedule, scenario)
@@ -409,9 +414,13 @@ class ColumnarFile:
         seen = pl.Series("entry", [], pl.String)  # the entries of the parts written
         carry: pl.DataFrame | None = None  # the last entry of a part goes with the next part
         data, first, whole = next(chunks, None), True, True
+        done = 0  # bytes of the file
         while data is not None:
             following = next(chunks, None)
             whole = whole and following is None
+            done += len(data)
+            if self.codec is not None:
+                data = _as_utf8(data, self.codec)
             frame = _parse(data, len(header), header if first else None)
             first, data = False, b""  # parsed: free the bytes
             if frame is None:
@@ -432,6 +441,8 @@ class ColumnarFile:
                 if len(self.summary.first_errors) < FIRST_ERRORS:  # lines only for messages
                     first_line += frame.height + _line_breaks(frame)
             del frame
+            if self.progress is not None:
+                self.progress(done)
             data = following
 
 
@@ -545,14 +556,13 @@ def _chunks(path: Path, size: int) -> Iterator[bytes]:
             yield pending
 
 
-def _as_utf8(chunks: Iterator[bytes], codec: str) -> Iterator[bytes]:
-    """The parts of a file in ``codec`` as UTF-8; Declined at bytes that are not ``codec``
-    (the row path then says which cells it cannot read)."""
-    for data in chunks:
-        try:
-            yield data.decode(codec).encode("utf-8")
-        except UnicodeDecodeError:
-            raise Declined from None
+def _as_utf8(data: bytes, codec: str) -> bytes:
+    """A part of a file in ``codec`` as UTF-8; Declined at bytes that are not ``codec`` (the
+    row path then says which cells it cannot read)."""
+    try:
+        return data.decode(codec).encode("utf-8")
+    except UnicodeDecodeError:
+        raise Declined from None
 
 
 def _row_end(data: bytes) -> int:
@@ -574,19 +584,20 @@ def price_csv(
     default_date: date,
     scenario: str | None = None,
     chunk_bytes: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ColumnarFile | None:
     """Price a CSV file as columns; None when the file is for the row path (see the module's
     documentation). ``table`` is the file opened by :func:`~tariffcalc.batch.open_input`
     (its header and column mapping; its rows are not read). The first part of the file is
-    priced here; the others as they are written (which may raise :class:`Declined`)."""
+    priced here; the others as they are written (which may raise :class:`Declined`).
+    ``progress`` is told the bytes of the file done so far, after each part."""
     codec = codecs.lookup(table.encoding).name
     if codec not in ("utf-8", "utf-8-sig", *_TRANSCODED):
         return None
     try:
         chunks = _chunks(path, chunk_bytes or CHUNK_BYTES)
-        if codec in _TRANSCODED:
-            chunks = _as_utf8(chunks, codec)
-        return ColumnarFile(schedule, scenario, table, default_date, chunks)
+        transcoded = codec if codec in _TRANSCODED else None
+        return ColumnarFile(schedule, scenario, table, default_date, chunks, transcoded, progress)
     except (Declined, OSError):
         return None
 

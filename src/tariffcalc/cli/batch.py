@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -90,9 +91,10 @@ def batch(
     err = err_console()
     job = _Job(schedule, input_file, output, fmt, on, scenario, encoding, columns)
     with contextlib.ExitStack() as status:
-        if err.is_terminal:  # a spinner while the file is priced as columns (seconds)
-            status.enter_context(err.status("pricing...", spinner="dots"))
-        summary = _price_columnar(job)
+        progress = None
+        if err.is_terminal:  # a bar while the file is priced as columns, a part at a time
+            progress = status.enter_context(_file_progress(err, input_file))
+        summary = _price_columnar(job, progress)
     if summary is None:
         summary = _price_row_by_row(job, err)
     report = err if output is None else out_console()
@@ -117,7 +119,36 @@ class _Job:
     columns: dict[str, str]  # --column overrides
 
 
-def _price_columnar(job: _Job) -> BatchSummary | None:
+@contextlib.contextmanager
+def _file_progress(console: Console, path: Path) -> Iterator[Callable[[int], None]]:
+    """A progress bar of the bytes of ``path`` done (transient: gone when the file is)."""
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("pricing {task.fields[name]}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("pricing", total=max(path.stat().st_size, 1), name=path.name)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _price_columnar(
+    job: _Job, progress: Callable[[int], None] | None = None
+) -> BatchSummary | None:
     """The whole file priced as columns (fast), or None when it is for the row path."""
     schedule, input_file, output, on = job.schedule, job.input_file, job.output, job.on
     encoding, columns, scenario = job.encoding, job.columns, job.scenario
@@ -127,7 +158,9 @@ def _price_columnar(job: _Job) -> BatchSummary | None:
         # Written to stdout, a file must be priced whole before its first row goes out.
         if output is None and input_file.stat().st_size > CHUNK_BYTES:
             return None
-        priced = price_csv(schedule, input_file, table, default_date=on, scenario=scenario)
+        priced = price_csv(
+            schedule, input_file, table, default_date=on, scenario=scenario, progress=progress
+        )
     if priced is None:
         return None
 
