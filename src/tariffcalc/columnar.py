@@ -284,10 +284,10 @@ class ColumnarBatch:
             stream.flush()
         # The input cells are looked at once, the result cells a part at a time (money and
         # rates never start a formula and are never empty strings).
-        inputs = [_rewrite(self.inputs, name) for name in self.inputs.columns]
+        inputs = _rewrites(self.inputs, self.inputs.columns)
         results = [name for name in self.cells_names() if name not in _NUMERIC_RESULTS]
         for part in self.parts(rows):
-            rewrites = [*inputs, *(_rewrite(part, name) for name in results)]
+            rewrites = [*inputs, *_rewrites(part, results)]
             part = part.with_columns(rewrite for rewrite in rewrites if rewrite is not None)
             if buffer is not None:
                 part.write_csv(buffer, include_header=False, line_terminator="\n", null_value="")
@@ -484,21 +484,34 @@ _NUMERIC_RESULTS = frozenset(
 )
 
 
-def _rewrite(frame: pl.DataFrame, name: str) -> pl.Expr | None:
-    """A column as the CSV writer must write it: "" as an empty cell (not a quoted empty
-    string), a cell a spreadsheet would run as a formula prefixed with '; None when the column
-    is written as it is."""
-    column, cells = pl.col(name), frame.get_column(name)
-    if cells.dtype == pl.Categorical:  # few distinct values (the engine's categories, warnings)
-        distinct = cells.unique().drop_nulls().to_list()
-        risky, empty = distinct, "" in distinct
-        column = column.cast(pl.String)
-    else:
-        risky, empty = cells.filter(cells.str.contains(_RISKY)).unique().to_list(), None
-    changed = {cell: neutralize_formula(cell) for cell in risky}
+def _rewrites(frame: pl.DataFrame, names: list[str]) -> list[pl.Expr | None]:
+    """The columns ``names`` as the CSV writer must write them: "" as an empty cell (not a
+    quoted empty string), a cell a spreadsheet would run as a formula prefixed with '; None
+    for a column written as it is. The text columns are looked at in one pass."""
+    text = [name for name in names if frame.schema[name] == pl.String]
+    looked = frame.select(
+        *(pl.col(name).str.contains(_RISKY).any().alias(f"risky {name}") for name in text),
+        *((pl.col(name) == "").any().alias(f"empty {name}") for name in text),
+    ).row(0, named=True)
+    rewrites = []
+    for name in names:
+        cells = frame.get_column(name)
+        if name in text:
+            risky = looked[f"risky {name}"]
+            starts = cells.filter(cells.str.contains(_RISKY)).unique().to_list() if risky else []
+            rewrites.append(_rewrite(pl.col(name), starts, bool(looked[f"empty {name}"])))
+        else:  # categorical: few distinct values (the engine's categories, warnings)
+            distinct = cells.unique().drop_nulls().to_list()
+            rewrites.append(_rewrite(pl.col(name).cast(pl.String), distinct, "" in distinct))
+    return rewrites
+
+
+def _rewrite(column: pl.Expr, cells: list[str], empty: bool) -> pl.Expr | None:
+    """``column`` with those of its ``cells`` that would run as a formula neutralised and, if
+    it has ``empty`` strings, these as null; None when nothing changes."""
+    name = column.meta.output_name()
+    changed = {cell: neutralize_formula(cell) for cell in cells}
     changed = {cell: safe for cell, safe in changed.items() if safe != cell}
-    if empty is None:
-        empty = bool((cells == "").any())
     if not changed and not empty:
         return None
     if changed:
