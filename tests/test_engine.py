@@ -211,6 +211,9 @@ def test_unknown_mfn_is_unknown_not_zero(schedule):
 def test_secondary_source_mfn_warns(schedule):
     quote = _run(schedule, dict(hts=STEEL_PLATE, value=D(1000)), "2025-05-03", None)
     assert any("confidence M" in w for w in quote.warnings)
+    # A free rate reads as 0% (not a bare "%") in the warning and in the line's why.
+    assert any(w.startswith("the MFN rate 0% for ") for w in quote.warnings)
+    assert quote.lines[0].why.startswith("MFN 0%: ")
     declared = _run(schedule, dict(hts=STEEL_PLATE, value=D(1000), mfn_rate=D(0)), "2025-05-03",
                     None)
     assert not any("confidence" in w for w in declared.warnings)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from . import __version__
 from .errors import ScheduleError, file_problem
 from .hts import ProvisionIndex
+from .money import format_percent
 
 if TYPE_CHECKING:  # the validated shapes, for type checking (the runtime twins below share them)
     from . import schedule as model
@@ -66,7 +67,7 @@ class MeasureRules:
 class MFNRateRules:
     @property
     def label(self: model.MFNRate) -> str:  # type: ignore[misc]
-        return self.text or f"{self.rate * 100:f}".rstrip("0").rstrip(".") + "%"
+        return self.text or format_percent(self.rate)
 
 
 class ScenarioRules:
