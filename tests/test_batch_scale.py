@@ -76,6 +76,29 @@ def test_json_lines_output(tmp_path: Path, suffix: str):
     assert records[0]["total_duty"] == "2480.00"
 
 
+@pytest.mark.parametrize("suffix", [".json", ".jsonl", ".parquet"])
+def test_repeated_column_names_keep_every_cell(tmp_path: Path, suffix: str):
+    """JSON keys and Parquet columns are unique: a name the input repeats gets a suffix that no
+    other column has (here the input already has a note_2)."""
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    source = tmp_path / "in.csv"
+    source.write_text("hts,value,note,note,note_2\n8711.50.00,20000,a,b,c\n", encoding="utf-8")
+    out = tmp_path / f"out{suffix}"
+    result = runner.invoke(app, ["batch", str(source), "-o", str(out), "--date", "2025-05-03"])
+    assert result.exit_code == ExitCode.OK, result.output
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        records = pq.read_table(out).to_pylist()
+    else:
+        text = out.read_text(encoding="utf-8")
+        records = json.loads(text) if suffix == ".json" else [json.loads(text)]
+    notes = {key: value for key, value in records[0].items() if key.startswith("note")}
+    assert notes == {"note": "a", "note_2": "b", "note_2_2": "c"}
+    assert records[0]["total_duty"] == "2480.00"
+
+
 def test_parquet_output(tmp_path: Path):
     pq = pytest.importorskip("pyarrow.parquet")
     source = tmp_path / "in.csv"

@@ -392,12 +392,17 @@ def parquet_schema(columns: list[str]) -> Any:
 
 
 def unique_names(columns: list[str]) -> list[str]:
-    """Column names made unique for formats that need it (a CSV may repeat a name)."""
-    seen: dict[str, int] = {}
+    """Column names made unique for formats that need it (a CSV may repeat a name): a name
+    seen before gets the first suffix _2, _3... that no column has taken."""
+    taken: set[str] = set()
     names = []
     for name in columns:
-        seen[name] = seen.get(name, 0) + 1
-        names.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+        unique, count = name, 1
+        while unique in taken:
+            count += 1
+            unique = f"{name}_{count}"
+        taken.add(unique)
+        names.append(unique)
     return names
 
 
