@@ -148,6 +148,44 @@ def test_the_command_falls_back_to_the_row_path_when_a_part_declines(
     ]
 
 
+def test_output_to_stdout_in_parts_and_after_a_decline(tmp_path: Path, schedule, monkeypatch):
+    """To stdout, a file of many parts goes out whole once priced (spooled): the same bytes as
+    with -o; when a later part declines, only the row path's output goes out."""
+    from typer.testing import CliRunner
+
+    from tariffcalc import columnar as columnar_module
+    from tariffcalc.cli import app
+
+    source = tmp_path / "generated.csv"
+    generate.write(600, source, seed=10)
+    shuffled = rewrite(source, tmp_path / "shuffled.csv",
+                       lambda rows: [rows[0], *sorted(rows[1:], key=lambda row: row[-3])])
+    monkeypatch.setattr(columnar_module, "CHUNK_BYTES", 2_000)
+    declined: list[bool] = []  # per file: whether a later part sent it to the row path
+    monkeypatch.setattr(columnar_module, "_entries_once",
+                        _noting(declined, columnar_module._entries_once))
+    for path in (source, shuffled):
+        result = CliRunner().invoke(app, ["batch", str(path), "--date", "2025-05-03"])
+        assert result.exit_code in (0, 6), result.output
+        assert result.stdout_bytes == row_path(schedule, path)[0]
+    assert declined == [False, True]
+
+
+def _noting(declined: list[bool], entries_once):
+    """``_entries_once`` noting, per file (its first part), whether a part declined."""
+
+    def noted(frame, entry, seen):
+        if not seen.height:
+            declined.append(False)
+        try:
+            return entries_once(frame, entry, seen)
+        except Declined:
+            declined[-1] = True
+            raise
+
+    return noted
+
+
 def test_written_a_slice_at_a_time(tmp_path: Path, schedule):
     """The output is made and written in slices of rows; the slices join seamlessly."""
     source = tmp_path / "generated.csv"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -152,12 +154,9 @@ def _price_columnar(
     """The whole file priced as columns (fast), or None when it is for the row path."""
     schedule, input_file, output, on = job.schedule, job.input_file, job.output, job.on
     encoding, columns, scenario = job.encoding, job.columns, job.scenario
-    from ..columnar import CHUNK_BYTES, Declined, price_csv
+    from ..columnar import Declined, price_csv
 
     with open_input(input_file, encoding, columns) as table:
-        # Written to stdout, a file must be priced whole before its first row goes out.
-        if output is None and input_file.stat().st_size > CHUNK_BYTES:
-            return None
         priced = price_csv(
             schedule, input_file, table, default_date=on, scenario=scenario, progress=progress
         )
@@ -174,7 +173,15 @@ def _price_columnar(
 
     try:
         if output is None:  # Parquet always has an output file
-            write(sys.stdout)
+            # A later part may still send the file to the row path: nothing goes out before
+            # the last part is priced, so the output is spooled (to disk: memory stays
+            # bounded) and copied out whole.
+            with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+                write(spool)
+                spool.seek(0)
+                sys.stdout.flush()
+                shutil.copyfileobj(spool.buffer, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
         else:
             with atomic_output(output, binary=job.fmt == "parquet") as stream:
                 write(stream)
