@@ -268,3 +268,22 @@ def test_summary_totals_by_category(tmp_path: Path):
     assert "4,200.00" in lines["general"]  # 14% on hold
     assert "16,500.00" not in lines["autos"] and "15,000.00" in lines["autos"]
     assert Decimal("0") < Decimal(1)
+
+
+@pytest.mark.parametrize("suffix", ["", ".csv"])
+def test_carriage_returns_in_cells_are_quoted(tmp_path: Path, suffix: str):
+    """A lone carriage return inside a quoted cell (or header) stays inside its cell in the
+    output: readers would otherwise end the row there."""
+    source = write(tmp_path, 'hts,value,"no\rte"\n8711.50.00,20000,"a\rb"\n"\r",1,x\n')
+    args = ["batch", str(source), "--date", "2025-05-03"]
+    out = tmp_path / f"out{suffix}"
+    if suffix:
+        args += ["-o", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == ExitCode.ROWS_FAILED, result.output
+    text = out.read_bytes().decode("utf-8") if suffix else result.stdout
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(rows) == 3 and rows[0][2] == "no\rte"
+    assert rows[1][2] == "a\rb" and rows[1][rows[0].index("total_duty")] == "2480.00"
+    assert rows[2][0] == "'\r" and rows[2][rows[0].index("status")] == "error"
+    assert "\r\n" not in text and text.endswith("\n")

@@ -235,6 +235,7 @@ GOOD = "1,E1,8703.23.01,20000,2025-05-03,,,,,ocean,\n"
 ODD_FILES = {
     "crlf": (HEADER + GOOD).replace("\n", "\r\n"),
     "lone-cr": HEADER + GOOD + "2,E2,8703.23.01,100,2025-05-03,,,,,ocean,a\rb\n",
+    "cr-in-header": HEADER.replace("note", '"no\rte"') + GOOD,  # written quoted
     "blank-line": HEADER + GOOD + "\n" + GOOD,
     "empty-cells-row": HEADER + GOOD + ",,,,,,,,,,\n",
     "stray-quote": HEADER + GOOD + '2,E2,8703.23.01,100,2025-05-03,,,,,ocean,"a"b\n',
@@ -309,6 +310,15 @@ def test_odd_files_priced_as_the_row_path_does(tmp_path: Path, schedule, name: s
     source.write_bytes(ODD_FILES[name].encode("utf-8"))
     got = assert_same_as_row_path(schedule, source)
     assert (got is None) == (name in DECLINED)
+
+
+def test_a_carriage_return_in_the_header_is_written_quoted(tmp_path: Path, schedule):
+    source = tmp_path / "cr-in-header.csv"
+    source.write_bytes(ODD_FILES["cr-in-header"].encode("utf-8"))
+    got = columnar(schedule, source)
+    assert got is not None
+    rows = list(csv.reader(io.StringIO(got[0].decode("utf-8"), newline="")))
+    assert len(rows) == 2 and rows[0][10] == "no\rte"
 
 
 def test_undecodable_and_other_encodings_are_left_to_the_row_path(tmp_path: Path, schedule):

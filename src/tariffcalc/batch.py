@@ -323,6 +323,24 @@ def neutralize_formula(cell: str) -> str:
     return cell
 
 
+class _LineFeedRows:
+    """A text stream for a CSV writer whose rows end in "\r\n", written with "\n" instead.
+    With "\n" as its line end, Python's CSV writer leaves a cell holding a lone carriage return
+    unquoted, and readers take that for the end of the row; with "\r\n" it quotes the cell."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, row: str) -> int:
+        # The writer hands over each row whole, its line end last.
+        return self.stream.write(row[:-2] + "\n" if row.endswith("\r\n") else row)
+
+
+def csv_writer(stream: IO[str]) -> Any:
+    """A CSV writer of rows ending in "\n", quoting cells as readers need (any line break)."""
+    return csv.writer(_LineFeedRows(stream), lineterminator="\r\n")
+
+
 class _Writer:
     """Writes output rows as CSV, a JSON array, JSON Lines or Parquet, one row at a time
     (Parquet in batches of rows), so that memory does not grow with the file."""
@@ -331,7 +349,7 @@ class _Writer:
         self.stream, self.fmt, self.columns, self.count = stream, fmt, columns, 0
         self._keys = unique_names(columns)  # JSON: a name the input repeats must not hide a cell
         if fmt == "csv":
-            self._csv = csv.writer(stream, lineterminator="\n")
+            self._csv = csv_writer(stream)
             self._csv.writerow([neutralize_formula(c) for c in columns])
         elif fmt == "json":
             stream.write("[")

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import bisect
 import codecs
-import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ from .batch import (
     BatchSummary,
     CategoryTotals,
     InputTable,
+    csv_writer,
     entry_line,
     neutralize_formula,
     parquet_schema,
@@ -356,9 +356,7 @@ class ColumnarFile:
         yield from self._batches
 
     def write_csv(self, stream: IO[Any], rows: int = _WRITE_ROWS) -> None:
-        csv.writer(stream, lineterminator="\n").writerow(
-            [neutralize_formula(name) for name in self.header]
-        )
+        csv_writer(stream).writerow([neutralize_formula(name) for name in self.header])
         batches = self.batches()
         while (batch := next(batches, None)) is not None:
             batch.write_csv_rows(stream, rows)
