@@ -287,3 +287,23 @@ def test_carriage_returns_in_cells_are_quoted(tmp_path: Path, suffix: str):
     assert rows[1][2] == "a\rb" and rows[1][rows[0].index("total_duty")] == "2480.00"
     assert rows[2][0] == "'\r" and rows[2][rows[0].index("status")] == "error"
     assert "\r\n" not in text and text.endswith("\n")
+
+
+def test_row_path_progress_bar_follows_the_bytes_read(tmp_path: Path):
+    """The row path (a blank line sends the file there) shows the same bar of the file as the
+    columnar path on a terminal, from how far its rows have read; nothing when piped."""
+    rows = [f"{n},8711.50.00,{100 + n},2025-05-03\n" for n in range(3000)]
+    source = write(tmp_path, "id,hts,value,date\n" + "".join(rows[:5]) + "\n" + "".join(rows[5:]))
+    with batch_module.open_input(source) as table:
+        assert table.bytes_read is not None
+        read = [table.bytes_read() for _ in table.rows]
+    assert read == sorted(read) and read[-1] == source.stat().st_size
+    outputs = []
+    for terminal in ("1", "0"):
+        out = tmp_path / f"out-{terminal}.csv"
+        result = runner.invoke(app, ["batch", str(source), "-o", str(out)],
+                               env={"TTY_COMPATIBLE": terminal})
+        assert result.exit_code == ExitCode.OK, result.output
+        assert ("pricing in.csv" in result.stderr) == (terminal == "1")
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]

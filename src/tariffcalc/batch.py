@@ -3,8 +3,10 @@ half-written output file."""
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
+import io
 import json
 import os
 import re
@@ -242,6 +244,7 @@ class InputTable:
     rows: Iterator[tuple[int, int, list[str]]]
     encoding: str = "utf-8-sig"
     fields: dict[str, int] = field(default_factory=dict)
+    bytes_read: Callable[[], int] | None = None  # how far into the file the rows have read
 
     def __post_init__(self) -> None:
         if not self.fields:
@@ -264,11 +267,13 @@ def open_input(
     ``columns`` maps fields to header names the aliases do not know (``--column``)."""
     source = str(path)
     try:
-        handle = path.open("r", encoding=encoding, errors="surrogateescape", newline="")
+        codecs.lookup(encoding)
+        raw = path.open("rb")
     except LookupError:
         raise InputError(f"--encoding: unknown text encoding {encoding!r}") from None
     except OSError as exc:
         raise InputError(file_problem(source, exc, "a CSV file of shipments")) from None
+    handle = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
     # A cell may be as long as it likes (a 10 MB note is still a note, not a broken file).
     csv.field_size_limit(2**31 - 1)
     with handle:
@@ -299,7 +304,7 @@ def open_input(
                 number += 1
                 yield number, reader.line_num, cells
 
-        yield InputTable(source, header, rows(), encoding, fields)
+        yield InputTable(source, header, rows(), encoding, fields, raw.tell)
 
 
 def _read_problem(encoding: str) -> str:

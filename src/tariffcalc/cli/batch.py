@@ -123,7 +123,8 @@ class _Job:
 
 @contextlib.contextmanager
 def _file_progress(console: Console, path: Path) -> Iterator[Callable[[int], None]]:
-    """A progress bar of the bytes of ``path`` done (transient: gone when the file is)."""
+    """A progress bar of the bytes of ``path`` done, with the time left (transient: gone when
+    the file is); the columnar path moves it a part at a time, the row path every 1,000 rows."""
     from rich.progress import (
         BarColumn,
         Progress,
@@ -143,6 +144,7 @@ def _file_progress(console: Console, path: Path) -> Iterator[Callable[[int], Non
         TimeRemainingColumn(),
         console=console,
         transient=True,
+        refresh_per_second=4,  # drawing holds Python's lock: less often, less lost to it
     ) as bar:
         task = bar.add_task("pricing", total=max(path.stat().st_size, 1), name=path.name)
         yield lambda done: bar.update(task, completed=done)
@@ -240,20 +242,12 @@ def _price_with_progress(
         return price_table(
             schedule, table, stream, fmt=fmt, default_date=on, scenario=scenario, entries=entries
         )
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.completed:,} rows priced"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("pricing")
+    bytes_read = table.bytes_read
+    with _file_progress(console, Path(table.source)) as done:
 
         def advance(number: int) -> None:
-            if number % 1000 == 0:
-                progress.update(task, completed=number)
+            if number % 1000 == 0 and bytes_read is not None:
+                done(bytes_read())
 
         return price_table(
             schedule,
