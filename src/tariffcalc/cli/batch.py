@@ -92,13 +92,15 @@ def batch(
     schedule.scenario(scenario)
     err = err_console()
     job = _Job(schedule, input_file, output, fmt, on, scenario, encoding, columns)
+    # A progress bar on a terminal, unless the rows themselves go to that terminal.
+    bar = err if err.is_terminal and (output is not None or not sys.stdout.isatty()) else None
     with contextlib.ExitStack() as status:
         progress = None
-        if err.is_terminal:  # a bar while the file is priced as columns, a part at a time
-            progress = status.enter_context(_file_progress(err, input_file))
+        if bar is not None:  # the columnar path moves it a part at a time
+            progress = status.enter_context(_file_progress(bar, input_file))
         summary = _price_columnar(job, progress)
     if summary is None:
-        summary = _price_row_by_row(job, err)
+        summary = _price_row_by_row(job, bar)
     report = err if output is None else out_console()
     _render_summary(report, summary)
     for message in summary.first_errors:
@@ -192,7 +194,7 @@ def _price_columnar(
     return priced.summary
 
 
-def _price_row_by_row(job: _Job, err: Console) -> BatchSummary:
+def _price_row_by_row(job: _Job, progress_console: Console | None) -> BatchSummary:
     """The file priced row by row, streaming (memory does not grow with the file)."""
     schedule, input_file, output, on = job.schedule, job.input_file, job.output, job.on
     encoding, columns, scenario, fmt = job.encoding, job.columns, job.scenario, job.fmt
@@ -203,7 +205,6 @@ def _price_row_by_row(job: _Job, err: Console) -> BatchSummary:
     with contextlib.ExitStack() as cleanup, open_input(input_file, encoding, columns) as table:
         if entries is not None:
             cleanup.callback(entries.close)
-        progress_console = err if err.is_terminal else None
         if output is None:
             summary = _price_with_progress(
                 schedule, table, sys.stdout, fmt, on, scenario, entries, progress_console
