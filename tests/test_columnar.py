@@ -121,6 +121,40 @@ def test_an_entry_in_two_parts_sends_the_file_to_the_row_path(tmp_path: Path, sc
     assert assert_same_as_row_path(schedule, target) is not None
 
 
+@pytest.mark.parametrize("chunk_bytes", [3_000, 20_000])
+def test_a_file_in_date_order_with_entries_interleaved(tmp_path: Path, schedule,
+                                                       chunk_bytes: int):  # fmt: skip
+    """Rows in date order (then by mode): the rows of an entry are not next to each other but
+    within their date, so each part leaves the entries of its last date to the next part and
+    the file is priced as columns; in entry order per date, the last entry alone goes on."""
+    source = tmp_path / "generated.csv"
+    generate.write(3000, source, seed=12)
+    header = next(csv.reader(source.open(encoding="utf-8", newline="")))
+    day, mode, entry = header.index("date"), header.index("mode"), header.index("entry")
+    by_date = rewrite(source, tmp_path / "by-date.csv",
+                      lambda rows: [rows[0], *sorted(rows[1:], key=lambda r: (r[day], r[mode]))])
+    entries = [row[entry] for row in csv.reader(by_date.open(encoding="utf-8", newline=""))][1:]
+    runs = sum(1 for a, b in zip(entries, entries[1:], strict=False) if a != b) + 1
+    assert runs > len(set(entries)) + 100  # entries really are interleaved
+    assert assert_same_as_row_path(schedule, by_date, chunk_bytes=chunk_bytes) is not None
+
+    # A row whose date cannot be read takes no part in its entry (it fails alone), so the
+    # entry may have it in another part.
+    def misdated(rows):
+        body, changed, seen = [list(row) for row in rows[1:]], 0, set()
+        for number, row in enumerate(body[:-1]):
+            if row[entry] and row[entry] == body[number + 1][entry] and row[entry] not in seen:
+                body[number + 1][day] = "2025-02-30"
+                seen.add(row[entry])
+                changed += 1
+        assert changed > 20
+        return [rows[0], *sorted(body, key=lambda r: (r[day], r[mode]))]
+
+    misdated_file = rewrite(source, tmp_path / "misdated.csv", misdated)
+    got = assert_same_as_row_path(schedule, misdated_file, chunk_bytes=chunk_bytes)
+    assert got is not None and got[1].failed > 20
+
+
 def test_the_command_falls_back_to_the_row_path_when_a_part_declines(
     tmp_path: Path, schedule, monkeypatch
 ):
@@ -174,11 +208,11 @@ def test_output_to_stdout_in_parts_and_after_a_decline(tmp_path: Path, schedule,
 def _noting(declined: list[bool], entries_once):
     """``_entries_once`` noting, per file (its first part), whether a part declined."""
 
-    def noted(frame, entry, seen):
+    def noted(keys, seen):
         if not seen.height:
             declined.append(False)
         try:
-            return entries_once(frame, entry, seen)
+            return entries_once(keys, seen)
         except Declined:
             declined[-1] = True
             raise

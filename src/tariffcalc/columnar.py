@@ -344,6 +344,7 @@ class ColumnarFile:
         self.default_date, self.header = default_date, table.header + result_columns(table.header)
         self.summary = BatchSummary()
         self.resolver = _Resolver(schedule, scenario)
+        self._unreadable_days: dict[str, bool] = {}
         self._batches = self._priced(chunks)
         self._first: ColumnarBatch | None = next(self._batches)  # Declined: the caller's None
 
@@ -405,12 +406,41 @@ class ColumnarFile:
         if buffer is not None:
             buffer.flush()
 
+    def _entry_keys(self, frame: pl.DataFrame, entry: str, day: str | None) -> pl.Series:
+        """Each row's entry as the entry scan reads it, "" for none; also "" for a row whose
+        date cannot be read (ASCII, not a date): the scan leaves it out and it fails, so it
+        takes no part in its entry, wherever it is in the file. Declined when an entry is
+        written with other than ASCII (whose spaces the row path strips otherwise)."""
+        cells = frame.get_column(entry).fill_null("")
+        if (cells.str.len_bytes() != cells.str.len_chars()).any():
+            raise Declined
+        keys = cells.str.strip_chars(_ASCII_SPACE)
+        if day is None:
+            return keys
+        days = frame.get_column(day).fill_null("").str.strip_chars(_ASCII_SPACE)
+        unreadable = [text for text in days.unique().to_list() if self._unreadable_day(text)]
+        if not unreadable:
+            return keys
+        return pl.select(
+            pl.when(days.is_in(unreadable)).then(pl.lit("")).otherwise(keys).alias("key")
+        ).to_series()
+
+    def _unreadable_day(self, text: str) -> bool:
+        if text not in self._unreadable_days:
+            try:
+                unreadable = bool(text) and text.isascii() and not parse_date(text, "date")
+            except TariffError:
+                unreadable = True
+            self._unreadable_days[text] = unreadable
+        return self._unreadable_days[text]
+
     def _priced(self, chunks: Iterator[bytes]) -> Iterator[ColumnarBatch]:
         header, fields = self.table.header, self.table.fields
         entry = f"c{fields['entry']}" if "entry" in fields else None
+        day = f"c{fields['date']}" if "date" in fields else None
         first_row, first_line = 0, 1 + sum(name.count("\n") for name in header)
         seen = pl.DataFrame({"h": pl.Series([], dtype=pl.UInt64)})  # the entries written
-        carry: pl.DataFrame | None = None  # the last entry of a part goes with the next part
+        carry: pl.DataFrame | None = None  # rows of entries that may go on in the next part
         data, first, whole = next(chunks, None), True, True
         done = 0  # bytes of the file
         while data is not None:
@@ -425,10 +455,13 @@ class ColumnarFile:
                 raise Declined
             if carry is not None:
                 frame, carry = pl.concat([carry, frame]), None
-            if entry is not None and following is not None:
-                frame, carry = _split_last_entry(frame, entry)
             if entry is not None and not whole:
-                seen = _entries_once(frame, entry, seen)
+                keys = self._entry_keys(frame, entry, day)
+                if following is not None:
+                    cut = _open_entries_start(keys, frame, day)
+                    frame, carry, keys = frame.slice(0, cut), frame.slice(cut), keys.slice(0, cut)
+                seen = _entries_once(keys, seen)
+                del keys
             if frame.height:
                 batch = _Pricing(self, frame, first_row, first_line).run()
                 if batch is None:
@@ -444,28 +477,45 @@ class ColumnarFile:
             data = following
 
 
-def _split_last_entry(frame: pl.DataFrame, entry: str) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """(the rows before the last entry, the rows of the last entry), to keep an entry whole."""
-    keys = frame.get_column(entry).fill_null("").str.strip_chars(_ASCII_SPACE)
-    last = keys[-1] if keys.len() else ""
-    if not last:
-        return frame, None
-    others = (keys != last).arg_true()
-    start = int(others[-1]) + 1 if others.len() else 0
-    return frame.slice(0, start), frame.slice(start)
+def _open_entries_start(keys: pl.Series, frame: pl.DataFrame, day: str | None) -> int:
+    """Where the rows that go with the next part start (the part's height: none), so that no
+    entry that may go on in the next part is priced in this one. Those are the entries of the
+    last row's entry date (an entry's rows share one date: in a file in date order every other
+    entry is complete) with every row from the first row of any of them: a tail of the part.
+    When that is more than half the part (most rows of one date, or no date column), only the
+    last entry's own rows go on, as a file in entry order needs. ``keys``: each row's entry
+    (see :meth:`ColumnarFile._entry_keys`). An entry that still goes on in a later part sends
+    the file to the row path (:func:`_entries_once`)."""
+    height = keys.len()
+    cut = height if not height or not keys[-1] else _last_run(keys)
+    if day is None or not height:
+        return cut
+    days = frame.get_column(day).fill_null("").str.strip_chars(_ASCII_SPACE)
+    tail = _last_run(days)
+    for _ in range(8):  # grow the tail to the first row of its entries (a few rounds at most)
+        if tail < height // 2:
+            return cut  # too much to carry: the last entry alone
+        entries = keys.slice(tail).unique()
+        begins = keys.is_in(entries.filter(entries != "").implode()).arg_true()
+        if not begins.len() or begins[0] >= tail:
+            return min(cut, tail)
+        tail = int(begins[0])
+    return cut
 
 
-def _entries_once(frame: pl.DataFrame, entry: str, seen: pl.DataFrame) -> pl.DataFrame:
-    """The entries seen so far (as 64-bit hashes in a sorted column ``h``), with this part's;
-    Declined when an entry of this part was in an earlier part, or when one is written with
-    other than ASCII (whose spaces the row path strips otherwise). Two entries that share a
-    hash count as one: the file then goes to the row path, which is only slower. A sorted merge
-    and a binary search per part keep this linear in the file (membership of all the entries
-    so far, hashed anew for each part, was quadratic: 21 of 67 s for 10 million rows)."""
-    cells = frame.get_column(entry).fill_null("")
-    if (cells.str.len_bytes() != cells.str.len_chars()).any():
-        raise Declined
-    keys = cells.str.strip_chars(_ASCII_SPACE)
+def _last_run(cells: pl.Series) -> int:
+    """Where the last run of cells equal to the last one starts."""
+    others = (cells != cells[-1]).arg_true()
+    return int(others[-1]) + 1 if others.len() else 0
+
+
+def _entries_once(keys: pl.Series, seen: pl.DataFrame) -> pl.DataFrame:
+    """The entries seen so far (as 64-bit hashes in a sorted column ``h``), with those of this
+    part's ``keys``; Declined when an entry of this part was in an earlier part. Two entries
+    that share a hash count as one: the file then goes to the row path, which is only slower.
+    A sorted merge and a binary search per part keep this linear in the file (membership of
+    all the entries so far, hashed anew for each part, was quadratic: 21 of 67 s for 10
+    million rows)."""
     hashes = keys.filter(keys != "").hash(seed=0).unique().sort()
     if seen.height and hashes.len():
         known = seen.get_column("h")
