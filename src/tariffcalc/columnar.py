@@ -18,8 +18,9 @@ only the arithmetic itself:
   whole entry it belongs to, so that an entry's MPF is shared in one place. A bad row that
   its entry's scan does not count either (an unreadable value or date) takes no part in the
   entry and leaves the other rows to the columnar path, as the row path would.
-- The parts end at row ends, and an entry is never split between parts (the last entry of a
-  part goes with the next).
+- The parts end at row ends, and an entry is never split between parts: the entries of a
+  part's last entry date (from their first row), or its last entry, go with the next part, so
+  files in entry order and in date order are priced a part at a time.
 - A file that Python's csv module might read differently (a lone carriage return, a blank line,
   a NUL byte, a cell with a stray quote, bytes that are not of its encoding, a ragged row...),
   in an encoding whose parts cannot be cut at row ends by bytes (UTF-16, say: see
