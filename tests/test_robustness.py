@@ -143,6 +143,69 @@ def test_internal_error_exit_code(monkeypatch):
     assert "internal error: RuntimeError: boom" in result.stderr and "--debug" in result.stderr
 
 
+def test_an_os_error_that_is_no_write_failure_is_still_an_internal_error(monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("tariffcalc.cli.quote.price_shipment", broken)
+    result = runner.invoke(app, ["quote", "--hts", "8711.50.00", "--value", "1"])
+    assert result.exit_code == ExitCode.INTERNAL_ERROR
+    assert "internal error: OSError" in result.stderr
+
+
+def test_a_full_disk_is_a_write_failure_with_no_partial_file(monkeypatch, tmp_path: Path):
+    """Disk full while writing -o: one line naming the file, exit CANNOT_WRITE, no file left
+    (on both batch paths: a blank line sends the second file row by row)."""
+    import errno
+
+    from tariffcalc import batch as batch_module
+    from tariffcalc import columnar
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(columnar.ColumnarBatch, "write_csv_rows", full)
+    monkeypatch.setattr(batch_module._Writer, "write", full)
+    for name, text in (("plain.csv", "hts,value\n8711.50.00,100\n"),
+                       ("blank.csv", "hts,value\n8711.50.00,100\n\n8711.50.00,1\n")):
+        source = tmp_path / name
+        source.write_text(text, encoding="utf-8")
+        out = tmp_path / f"out-{name}"
+        result = runner.invoke(app, ["batch", str(source), "-o", str(out), "--date",
+                                     "2025-05-03"])
+        assert result.exit_code == ExitCode.CANNOT_WRITE, result.output
+        assert result.stderr == f"tariffcalc: error: {out}: cannot write the output: No space " \
+                                "left on device\n"
+        assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blank.csv", "plain.csv"]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_stdout_on_a_full_device_and_a_closed_pipe(tmp_path: Path):
+    """`quote > /dev/full`: a one-line error and CANNOT_WRITE; `batch ... | head -1`: a quiet
+    stop with the exit code of a broken pipe, whichever path writes the rows."""
+    import subprocess
+    import sys
+
+    quote = [sys.executable, "-m", "tariffcalc", "quote", "--hts", "8711.50.00", "--value", "1",
+             "--date", "2025-05-03"]
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(quote, stdout=full, stderr=subprocess.PIPE, text=True)
+    assert result.returncode == ExitCode.CANNOT_WRITE
+    assert result.stderr == "tariffcalc: error: cannot write the output: No space left on device\n"
+    rows = "".join(f"{n},8711.50.00,{100 + n},2025-05-03\n" for n in range(20_000))
+    for name, blank in (("columns.csv", ""), ("rows.csv", "\n")):
+        source = tmp_path / name
+        source.write_text("id,hts,value,date\n" + blank + rows, encoding="utf-8")
+        batch = subprocess.Popen([sys.executable, "-m", "tariffcalc", "batch", str(source)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert batch.stdout is not None and batch.stdout.readline().startswith(b"id,hts,")
+        batch.stdout.close()  # the reader goes away, as `head -1` does
+        stderr = batch.stderr.read() if batch.stderr is not None else b""
+        assert batch.wait() == ExitCode.BROKEN_PIPE
+        assert stderr == b""
+
+
 def test_unreadable_schedule(monkeypatch, tmp_path: Path):
     # Root reads any file, so the permission error is simulated where the file is read.
     def denied(self, *args, **kwargs):

@@ -14,7 +14,7 @@ Use as a library::
 __version__ = "0.1.0"  # before the imports: the schedule cache key uses it
 
 from .engine import DutyLine, ExcludedMeasure, Quote, classify, price_shipment
-from .errors import InputError, ScheduleError, TariffError, UnknownRateError
+from .errors import InputError, OutputError, ScheduleError, TariffError, UnknownRateError
 from .rates import RateRow, rate_table
 from .report import quote_to_dict
 from .rules import Schedule, load_schedule, parse_schedule
@@ -24,6 +24,7 @@ __all__ = [
     "DutyLine",
     "ExcludedMeasure",
     "InputError",
+    "OutputError",
     "Quote",
     "RateRow",
     "Schedule",

@@ -27,7 +27,7 @@ from .engine import (
     plan_pricing,
     price_with_plan,
 )
-from .errors import InputError, TariffError, file_problem
+from .errors import InputError, OutputError, TariffError, file_problem
 from .fees import EntryShares, hmf_amount, mpf_amount
 from .money import ZERO, ZERO_MONEY, format_money, parse_positive_amount, round_cent
 from .report import money_or_none, rate_or_none
@@ -438,10 +438,12 @@ def atomic_output(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=directory)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise InputError(f"{path}: the output folder does not exist") from None
     except PermissionError:
         raise InputError(f"{path}: permission denied writing the output") from None
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write the output: {exc.strerror or exc}") from None
     try:
         stream: IO[Any]
         if binary:
@@ -453,9 +455,11 @@ def atomic_output(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temp_name, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            raise OutputError(f"{path}: cannot write the output: {exc.strerror or exc}") from None
         raise
 
 

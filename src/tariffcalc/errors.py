@@ -22,6 +22,10 @@ class UnknownRateError(TariffError):
     """A rate the law needs for this shipment is not known to the schedule nor given by the user."""
 
 
+class OutputError(TariffError):
+    """The output cannot be written (disk full, device error...)."""
+
+
 def quoted(text: object, limit: int = 60) -> str:
     """A value as shown in an error message: quoted, and cut short if it is long."""
     shown = repr(text)

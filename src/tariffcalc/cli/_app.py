@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import os
+import sys
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -14,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from ..errors import InputError, ScheduleError, TariffError, UnknownRateError
+from ..errors import InputError, OutputError, ScheduleError, TariffError, UnknownRateError
 from ..hts_import import (
     default_table_path,
     load_table,
@@ -37,12 +40,15 @@ class ExitCode(IntEnum):
     BAD_SCHEDULE = 4  # the schedule file cannot be used
     UNKNOWN_RATE = 5  # the law needs a rate (e.g. MFN) that is neither known nor given
     ROWS_FAILED = 6  # batch: some rows could not be priced (every row is still written)
+    CANNOT_WRITE = 7  # the output cannot be written (disk full, device error...)
     INTERRUPTED = 130  # Ctrl-C
+    BROKEN_PIPE = 141  # the reader of the output went away (`... | head`), as for SIGPIPE
 
 
 _EXIT_FOR_ERROR: dict[type[TariffError], ExitCode] = {
     ScheduleError: ExitCode.BAD_SCHEDULE,
     UnknownRateError: ExitCode.UNKNOWN_RATE,
+    OutputError: ExitCode.CANNOT_WRITE,
     InputError: ExitCode.BAD_INPUT,
 }
 
@@ -54,6 +60,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 _state = {"debug": False}
+# Failures only a write can meet (on stdout, say): the output cannot be written, not a bug.
+_WRITE_FAILURES = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS))
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -102,16 +110,28 @@ def guarded(command: F) -> F:
         except KeyboardInterrupt:
             err_console().print("tariffcalc: interrupted", markup=False)
             raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except BrokenPipeError:
+            # The output's reader has all it wanted: stop quietly (and let Python's last
+            # flush of stdout at exit go nowhere instead of failing again).
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(ExitCode.BROKEN_PIPE) from None
         except Exception as exc:
             if _state["debug"]:
                 raise
-            err_console().print(
-                f"tariffcalc: internal error: {type(exc).__name__}: {exc} "
-                "(run again with --debug for the traceback, and please report it)",
-                markup=False,
-                soft_wrap=True,
-            )
-            raise typer.Exit(ExitCode.INTERNAL_ERROR) from None
+            if isinstance(exc, OSError) and exc.errno in _WRITE_FAILURES:
+                message, code = (
+                    f"error: cannot write the output: {exc.strerror}",
+                    ExitCode.CANNOT_WRITE,
+                )
+            else:
+                message, code = (
+                    f"internal error: {type(exc).__name__}: {exc} "
+                    "(run again with --debug for the traceback, and please report it)",
+                    ExitCode.INTERNAL_ERROR,
+                )
+            err_console().print(f"tariffcalc: {message}", markup=False, soft_wrap=True)
+            raise typer.Exit(code) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -28,7 +28,7 @@ from ..batch import (
     price_table,
     scan_entries,
 )
-from ..errors import InputError
+from ..errors import InputError, OutputError
 from ..rules import Schedule
 from ._app import (
     EntryDate,
@@ -181,7 +181,13 @@ def _price_columnar(
             # the last part is priced, so the output is spooled (to disk: memory stays
             # bounded) and copied out whole.
             with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
-                write(spool)
+                try:
+                    write(spool)
+                except OSError as exc:
+                    raise OutputError(
+                        f"cannot hold the output in {tempfile.gettempdir()} before it goes to "
+                        f"stdout: {exc.strerror or exc} (write it to a file with -o)"
+                    ) from None
                 spool.seek(0)
                 sys.stdout.flush()
                 shutil.copyfileobj(spool.buffer, sys.stdout.buffer)
