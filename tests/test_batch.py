@@ -307,3 +307,16 @@ def test_row_path_progress_bar_follows_the_bytes_read(tmp_path: Path):
         assert ("pricing in.csv" in result.stderr) == (terminal == "1")
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_input_from_stdin(tmp_path: Path):
+    """`-` reads the CSV from standard input; messages call it <stdin>; nothing is left behind."""
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["batch", "-", "-o", str(out), "--date", "2025-05-03"],
+                           input=MIXED)
+    assert result.exit_code == ExitCode.ROWS_FAILED, result.output
+    from_file = runner.invoke(app, ["batch", str(write(tmp_path, MIXED)), "--date",
+                                    "2025-05-03"])
+    assert out.read_text(encoding="utf-8") == from_file.stdout
+    assert "error: <stdin>: row 3 (line 4): value:" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]

@@ -260,12 +260,16 @@ def result_columns(header: list[str]) -> list[str]:
 
 @contextlib.contextmanager
 def open_input(
-    path: Path, encoding: str = "utf-8-sig", columns: dict[str, str] | None = None
+    path: Path,
+    encoding: str = "utf-8-sig",
+    columns: dict[str, str] | None = None,
+    name: str | None = None,
 ) -> Iterator[InputTable]:
     """Open a CSV of shipments, checking what makes the whole file unusable up front.
 
-    ``columns`` maps fields to header names the aliases do not know (``--column``)."""
-    source = str(path)
+    ``columns`` maps fields to header names the aliases do not know (``--column``); ``name``
+    is what messages call the file (its path by default)."""
+    source = name or str(path)
     try:
         codecs.lookup(encoding)
         raw = path.open("rb")

@@ -50,7 +50,9 @@ from ._app import (
 @app.command()
 @guarded
 def batch(
-    input_file: Annotated[Path, typer.Argument(metavar="INPUT.csv", help="CSV of shipments.")],
+    input_file: Annotated[
+        Path, typer.Argument(metavar="INPUT.csv", help="CSV of shipments (- for stdin).")
+    ],
     output: Annotated[
         Path | None,
         typer.Option("-o", "--output", help="Write here (atomically) instead of stdout."),
@@ -86,21 +88,26 @@ def batch(
         raise InputError("--format parquet: Parquet is binary; give an output file with -o")
     columns = _column_overrides(column or [])
     on = entry_date_or_today(entry_date)
-    if output is not None and output.resolve() == input_file.resolve():
+    from_stdin = str(input_file) == "-"
+    if not from_stdin and output is not None and output.resolve() == input_file.resolve():
         raise InputError(f"{output}: refusing to write the output over the input file")
     schedule = schedule_for(schedule_path)
     schedule.scenario(scenario)
     err = err_console()
-    job = _Job(schedule, input_file, output, fmt, on, scenario, encoding, columns)
-    # A progress bar on a terminal, unless the rows themselves go to that terminal.
-    bar = err if err.is_terminal and (output is not None or not sys.stdout.isatty()) else None
     with contextlib.ExitStack() as status:
-        progress = None
-        if bar is not None:  # the columnar path moves it a part at a time
-            progress = status.enter_context(_file_progress(bar, input_file))
-        summary = _price_columnar(job, progress)
-    if summary is None:
-        summary = _price_row_by_row(job, bar)
+        name = str(input_file)
+        if from_stdin:  # read once into a file of its own: both paths read files in parts
+            input_file, name = status.enter_context(_stdin_copy()), "<stdin>"
+        job = _Job(schedule, input_file, output, fmt, on, scenario, encoding, columns, name)
+        # A progress bar on a terminal, unless the rows themselves go to that terminal.
+        bar = err if err.is_terminal and (output is not None or not sys.stdout.isatty()) else None
+        with contextlib.ExitStack() as shown:
+            progress = None
+            if bar is not None:  # the columnar path moves it a part at a time
+                progress = shown.enter_context(_file_progress(bar, input_file, name))
+            summary = _price_columnar(job, progress)
+        if summary is None:
+            summary = _price_row_by_row(job, bar)
     report = err if output is None else out_console()
     _render_summary(report, summary)
     for message in summary.first_errors:
@@ -121,10 +128,28 @@ class _Job:
     scenario: str | None
     encoding: str
     columns: dict[str, str]  # --column overrides
+    name: str  # what messages call the input ("<stdin>" for -)
 
 
 @contextlib.contextmanager
-def _file_progress(console: Console, path: Path) -> Iterator[Callable[[int], None]]:
+def _stdin_copy() -> Iterator[Path]:
+    """Standard input copied to a temporary file (removed afterwards)."""
+    with tempfile.TemporaryDirectory(prefix="tariffcalc-") as folder:
+        path = Path(folder) / "stdin.csv"
+        try:
+            with path.open("wb") as copy:
+                shutil.copyfileobj(sys.stdin.buffer, copy, 2**20)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot hold standard input in {tempfile.gettempdir()}: {exc.strerror or exc}"
+            ) from None
+        yield path
+
+
+@contextlib.contextmanager
+def _file_progress(
+    console: Console, path: Path, name: str | None = None
+) -> Iterator[Callable[[int], None]]:
     """A progress bar of the bytes of ``path`` done, with the time left (transient: gone when
     the file is); the columnar path moves it a part at a time, the row path every 1,000 rows."""
     from rich.progress import (
@@ -148,7 +173,9 @@ def _file_progress(console: Console, path: Path) -> Iterator[Callable[[int], Non
         transient=True,
         refresh_per_second=4,  # drawing holds Python's lock: less often, less lost to it
     ) as bar:
-        task = bar.add_task("pricing", total=max(path.stat().st_size, 1), name=path.name)
+        task = bar.add_task(
+            "pricing", total=max(path.stat().st_size, 1), name=Path(name or path).name
+        )
         yield lambda done: bar.update(task, completed=done)
 
 
@@ -160,7 +187,7 @@ def _price_columnar(
     encoding, columns, scenario = job.encoding, job.columns, job.scenario
     from ..columnar import Declined, price_csv
 
-    with open_input(input_file, encoding, columns) as table:
+    with open_input(input_file, encoding, columns, job.name) as table:
         priced = price_csv(
             schedule, input_file, table, default_date=on, scenario=scenario, progress=progress
         )
@@ -205,20 +232,39 @@ def _price_row_by_row(job: _Job, progress_console: Console | None) -> BatchSumma
     schedule, input_file, output, on = job.schedule, job.input_file, job.output, job.on
     encoding, columns, scenario, fmt = job.encoding, job.columns, job.scenario, job.fmt
     entries = None
-    with open_input(input_file, encoding, columns) as table:
+    with open_input(input_file, encoding, columns, job.name) as table:
         if "entry" in table.fields:
             entries = scan_entries(table, on)
-    with contextlib.ExitStack() as cleanup, open_input(input_file, encoding, columns) as table:
+    with (
+        contextlib.ExitStack() as cleanup,
+        open_input(input_file, encoding, columns, job.name) as table,
+    ):
         if entries is not None:
             cleanup.callback(entries.close)
         if output is None:
             summary = _price_with_progress(
-                schedule, table, sys.stdout, fmt, on, scenario, entries, progress_console
+                schedule,
+                table,
+                sys.stdout,
+                fmt,
+                on,
+                scenario,
+                entries,
+                progress_console,
+                input_file,
             )
         else:
             with atomic_output(output, binary=fmt == "parquet") as stream:
                 summary = _price_with_progress(
-                    schedule, table, stream, fmt, on, scenario, entries, progress_console
+                    schedule,
+                    table,
+                    stream,
+                    fmt,
+                    on,
+                    scenario,
+                    entries,
+                    progress_console,
+                    input_file,
                 )
     return summary
 
@@ -244,13 +290,14 @@ def _price_with_progress(
     scenario: str | None,
     entries: EntryBook | None,
     console: Console | None,
+    path: Path,
 ) -> BatchSummary:
     if console is None:
         return price_table(
             schedule, table, stream, fmt=fmt, default_date=on, scenario=scenario, entries=entries
         )
     bytes_read = table.bytes_read
-    with _file_progress(console, Path(table.source)) as done:
+    with _file_progress(console, path, table.source) as done:
 
         def advance(number: int) -> None:
             if number % 1000 == 0 and bytes_read is not None:
