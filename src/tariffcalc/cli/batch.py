@@ -229,44 +229,20 @@ def _price_columnar(
 
 def _price_row_by_row(job: _Job, progress_console: Console | None) -> BatchSummary:
     """The file priced row by row, streaming (memory does not grow with the file)."""
-    schedule, input_file, output, on = job.schedule, job.input_file, job.output, job.on
-    encoding, columns, scenario, fmt = job.encoding, job.columns, job.scenario, job.fmt
     entries = None
-    with open_input(input_file, encoding, columns, job.name) as table:
+    with open_input(job.input_file, job.encoding, job.columns, job.name) as table:
         if "entry" in table.fields:
-            entries = scan_entries(table, on)
+            entries = scan_entries(table, job.on)
     with (
         contextlib.ExitStack() as cleanup,
-        open_input(input_file, encoding, columns, job.name) as table,
+        open_input(job.input_file, job.encoding, job.columns, job.name) as table,
     ):
         if entries is not None:
             cleanup.callback(entries.close)
-        if output is None:
-            summary = _price_with_progress(
-                schedule,
-                table,
-                sys.stdout,
-                fmt,
-                on,
-                scenario,
-                entries,
-                progress_console,
-                input_file,
-            )
-        else:
-            with atomic_output(output, binary=fmt == "parquet") as stream:
-                summary = _price_with_progress(
-                    schedule,
-                    table,
-                    stream,
-                    fmt,
-                    on,
-                    scenario,
-                    entries,
-                    progress_console,
-                    input_file,
-                )
-    return summary
+        if job.output is None:
+            return _price_with_progress(job, table, sys.stdout, entries, progress_console)
+        with atomic_output(job.output, binary=job.fmt == "parquet") as stream:
+            return _price_with_progress(job, table, stream, entries, progress_console)
 
 
 def _column_overrides(options: list[str]) -> dict[str, str]:
@@ -282,37 +258,28 @@ def _column_overrides(options: list[str]) -> dict[str, str]:
 
 
 def _price_with_progress(
-    schedule: Schedule,
+    job: _Job,
     table: InputTable,
     stream: IO[Any],
-    fmt: str,
-    on: date,
-    scenario: str | None,
     entries: EntryBook | None,
     console: Console | None,
-    path: Path,
 ) -> BatchSummary:
-    if console is None:
-        return price_table(
-            schedule, table, stream, fmt=fmt, default_date=on, scenario=scenario, entries=entries
-        )
+    """The rows of ``table`` priced and written to ``stream``, with a progress bar on
+    ``console`` (if any) moved every 1,000 rows by the bytes read."""
     bytes_read = table.bytes_read
-    with _file_progress(console, path, table.source) as done:
+    with contextlib.ExitStack() as shown:
+        progress = None
+        if console is not None:
+            done = shown.enter_context(_file_progress(console, job.input_file, table.source))
 
-        def advance(number: int) -> None:
-            if number % 1000 == 0 and bytes_read is not None:
-                done(bytes_read())
+            def progress(number: int) -> None:
+                if number % 1000 == 0 and bytes_read is not None:
+                    done(bytes_read())
 
         return price_table(
-            schedule,
-            table,
-            stream,
-            fmt=fmt,
-            default_date=on,
-            scenario=scenario,
-            entries=entries,
-            progress=advance,
-        )
+            job.schedule, table, stream, fmt=job.fmt, default_date=job.on,
+            scenario=job.scenario, entries=entries, progress=progress,
+        )  # fmt: skip
 
 
 def _render_summary(console: Console, summary: BatchSummary) -> None:
