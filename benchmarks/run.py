@@ -110,7 +110,8 @@ def polars_read_write(source: Path, output: Path, copy: Path, runs: int) -> floa
         for _ in range(runs)
     )
     size = output.stat().st_size / 1e6
-    print(f"  read + write the output ({size:.0f} MB)  {best:8.2f} s   (polars, no pricing)")
+    label = f"read + write the output ({size:.0f} MB)"
+    print(f"  {label:<34} {best:8.2f} s   (polars, no pricing)")
     return best
 
 
