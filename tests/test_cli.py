@@ -271,12 +271,12 @@ def test_quote_loads_only_what_it_needs():
 def test_option_values_are_handed_over_as_typer_would_convert_them(tmp_path):
     """Options skip typer's pydantic conversion (start-up time) and get the very same values."""
     import typer.main
-    from typer._coercion import build_runtime_param
 
     from tariffcalc.cli._values import hand_over_values_as_given
 
     if not hand_over_values_as_given():
         pytest.skip("this typer converts option values its own way (no hook to hand them over)")
+    from typer._coercion import build_runtime_param
     group = typer.main.get_command(app)
     a_file = tmp_path / "shipments.csv"
     a_file.write_text("hts,value\n", encoding="utf-8")
