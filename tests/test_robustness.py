@@ -133,6 +133,23 @@ def test_bad_options_exit_bad_input_with_one_line(args):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(("options", "words"), [
+    # A codec that fails on the whole file (UTF-16 without its BOM) was an internal error.
+    (["--encoding", "utf-16"], "line 1: cannot be decoded as utf-16"),
+    # CSV text under a workbook's name would only puzzle: refused, nothing written.
+    (["-o", "OUT/x.xlsx"], "spreadsheet files are not written"),
+])  # fmt: skip
+def test_bad_batch_options_on_a_good_file(tmp_path: Path, options: list[str], words: str):
+    source = tmp_path / "in.csv"
+    source.write_text("hts,value\n8711.50.00,100\n", encoding="utf-8")
+    options = [option.replace("OUT", str(tmp_path)) for option in options]
+    result = runner.invoke(app, ["batch", str(source), *options])
+    assert result.exit_code == ExitCode.BAD_INPUT, result.output
+    assert result.stderr.startswith("tariffcalc: error: ") and words in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
 def test_internal_error_exit_code(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

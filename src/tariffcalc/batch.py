@@ -286,6 +286,8 @@ def open_input(
             header = next(reader, None)
         except csv.Error as exc:
             raise InputError(f"{source}: line 1: malformed CSV: {exc}") from None
+        except UnicodeError as exc:  # a codec that fails whole (UTF-16 without its BOM...)
+            raise InputError(f"{source}: line 1: {_read_problem(encoding)}: {exc}") from None
         if header is None:
             raise InputError(f"{source}: the file is empty; expected a header row with hts, value")
         if any(_UNDECODED.search(name) for name in header):
@@ -302,6 +304,10 @@ def open_input(
                 except csv.Error as exc:
                     raise InputError(
                         f"{source}: line {reader.line_num}: malformed CSV: {exc}"
+                    ) from None
+                except UnicodeError as exc:
+                    raise InputError(
+                        f"{source}: after line {reader.line_num}: {_read_problem(encoding)}: {exc}"
                     ) from None
                 if not cells:  # a blank line is not a row
                     continue

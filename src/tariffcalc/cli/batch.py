@@ -82,6 +82,11 @@ def batch(
     """Price a CSV of shipments row by row; every row is written, bad rows marked."""
     if output_format is None:
         suffix = output.suffix.lower() if output is not None else ""
+        if suffix in _SPREADSHEETS:
+            raise InputError(
+                f"-o {output}: spreadsheet files are not written; write a .csv (spreadsheets "
+                "open it), .json, .jsonl or .parquet, or say --format"
+            )
         output_format = FORMAT_BY_EXTENSION.get(suffix, "csv")
     fmt = choice(output_format, OUTPUT_FORMATS, "--format")
     if fmt == "parquet" and output is None:
@@ -114,6 +119,10 @@ def batch(
         err.print(f"error: {message}", markup=False, soft_wrap=True)
     if summary.failed:
         raise typer.Exit(ExitCode.ROWS_FAILED)
+
+
+# Output names that promise a workbook: CSV text under them would only puzzle the reader.
+_SPREADSHEETS = frozenset((".xlsx", ".xlsm", ".xls", ".ods"))
 
 
 @dataclass(frozen=True)
