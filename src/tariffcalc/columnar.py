@@ -407,7 +407,7 @@ class ColumnarFile:
         if buffer is not None:
             buffer.flush()
 
-    def _entry_keys(self, frame: pl.DataFrame, entry: str, day: str | None) -> pl.Series:
+    def _entry_keys(self, frame: pl.DataFrame, entry: str, days: pl.Series | None) -> pl.Series:
         """Each row's entry as the entry scan reads it, "" for none; also "" for a row whose
         date cannot be read (ASCII, not a date): the scan leaves it out and it fails, so it
         takes no part in its entry, wherever it is in the file. Declined when an entry is
@@ -416,9 +416,8 @@ class ColumnarFile:
         if (cells.str.len_bytes() != cells.str.len_chars()).any():
             raise Declined
         keys = cells.str.strip_chars(_ASCII_SPACE)
-        if day is None:
+        if days is None:
             return keys
-        days = frame.get_column(day).fill_null("").str.strip_chars(_ASCII_SPACE)
         unreadable = [text for text in days.unique().to_list() if self._unreadable_day(text)]
         if not unreadable:
             return keys
@@ -457,12 +456,16 @@ class ColumnarFile:
             if carry is not None:
                 frame, carry = pl.concat([carry, frame]), None
             if entry is not None and not whole:
-                keys = self._entry_keys(frame, entry, day)
+                # The date cells as the entry scan reads them (None: no date column).
+                days = None
+                if day is not None:
+                    days = frame.get_column(day).fill_null("").str.strip_chars(_ASCII_SPACE)
+                keys = self._entry_keys(frame, entry, days)
                 if following is not None:
-                    cut = _open_entries_start(keys, frame, day)
+                    cut = _open_entries_start(keys, days)
                     frame, carry, keys = frame.slice(0, cut), frame.slice(cut), keys.slice(0, cut)
                 seen = _entries_once(keys, seen)
-                del keys
+                del keys, days
             if frame.height:
                 batch = _Pricing(self, frame, first_row, first_line).run()
                 if batch is None:
@@ -478,20 +481,19 @@ class ColumnarFile:
             data = following
 
 
-def _open_entries_start(keys: pl.Series, frame: pl.DataFrame, day: str | None) -> int:
+def _open_entries_start(keys: pl.Series, days: pl.Series | None) -> int:
     """Where the rows that go with the next part start (the part's height: none), so that no
     entry that may go on in the next part is priced in this one. Those are the entries of the
     last row's entry date (an entry's rows share one date: in a file in date order every other
     entry is complete) with every row from the first row of any of them: a tail of the part.
     When that is more than half the part (most rows of one date, or no date column), only the
     last entry's own rows go on, as a file in entry order needs. ``keys``: each row's entry
-    (see :meth:`ColumnarFile._entry_keys`). An entry that still goes on in a later part sends
-    the file to the row path (:func:`_entries_once`)."""
+    (see :meth:`ColumnarFile._entry_keys`); ``days``: its date cell, stripped. An entry that
+    still goes on in a later part sends the file to the row path (:func:`_entries_once`)."""
     height = keys.len()
     cut = height if not height or not keys[-1] else _last_run(keys)
-    if day is None or not height:
+    if days is None or not height:
         return cut
-    days = frame.get_column(day).fill_null("").str.strip_chars(_ASCII_SPACE)
     tail = _last_run(days)
     for _ in range(8):  # grow the tail to the first row of its entries (a few rounds at most)
         if tail < height // 2:

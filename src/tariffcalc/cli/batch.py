@@ -156,11 +156,10 @@ def _stdin_copy() -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def _file_progress(
-    console: Console, path: Path, name: str | None = None
-) -> Iterator[Callable[[int], None]]:
-    """A progress bar of the bytes of ``path`` done, with the time left (transient: gone when
-    the file is); the columnar path moves it a part at a time, the row path every 1,000 rows."""
+def _file_progress(console: Console, path: Path, name: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar of the bytes of ``path`` (the input ``name``) done, with the time left
+    (transient: gone when the file is); the columnar path moves it a part at a time, the row
+    path every 1,000 rows."""
     from rich.progress import (
         BarColumn,
         Progress,
@@ -182,9 +181,7 @@ def _file_progress(
         transient=True,
         refresh_per_second=4,  # drawing holds Python's lock: less often, less lost to it
     ) as bar:
-        task = bar.add_task(
-            "pricing", total=max(path.stat().st_size, 1), name=Path(name or path).name
-        )
+        task = bar.add_task("pricing", total=max(path.stat().st_size, 1), name=Path(name).name)
         yield lambda done: bar.update(task, completed=done)
 
 
@@ -279,7 +276,7 @@ def _price_with_progress(
     with contextlib.ExitStack() as shown:
         progress = None
         if console is not None:
-            done = shown.enter_context(_file_progress(console, job.input_file, table.source))
+            done = shown.enter_context(_file_progress(console, job.input_file, job.name))
 
             def progress(number: int) -> None:
                 if number % 1000 == 0 and bytes_read is not None:
