@@ -232,7 +232,7 @@ def test_not_in_force_is_reported_apart(schedule):
     assert "reciprocal" in reasons and not quote.excluded
     later = _run(schedule, dict(hts=MOTORCYCLE, value=D(1)), "2025-05-03", None)
     reasons = {item.measure: item.reason for item in later.not_in_force}
-    assert reasons["steel-derivatives-232"] == (
+    assert reasons["steel-derivatives-other-232"] == (
         "8711.50.00 is listed only for entries from 2025-08-18")
 
 

@@ -87,7 +87,7 @@ CASES = [
      dict(hts=MOTORCYCLE, value=D(20000), metal_content=D(5000)), "2025-08-18", None,
      [("mfn", "8711.50.00", "0.024", "480.00"),
       ("reciprocal", "9903.02.73", "0.126", "1890.00"),
-      ("steel-derivatives-232", "9903.81.91", "0.5", "2500.00")],
+      ("steel-derivatives-other-232", "9903.81.91", "0.5", "2500.00")],
      "4870.00", "0.00", []),
     # Reference §8's 2025-09-01 example (3,000) holds for a motorcycle with no steel content.
     ("reference example of 2025-09-01",
@@ -95,7 +95,7 @@ CASES = [
      "2025-09-01", None,
      [("mfn", "8711.50.00", "0.024", "480.00"),
       ("reciprocal", "9903.02.73", "0.126", "2520.00"),
-      ("steel-derivatives-232", "9903.81.91", "0.5", "0.00")],
+      ("steel-derivatives-other-232", "9903.81.91", "0.5", "0.00")],
      "3000.00", "0.00", []),
     # On both metal lists from 2025-08-18: each metal on its own content, reciprocal on the rest
     # (10,000 - 1,000 - 3,000 = 6,000 at 15% - 2% = 13% = 780).
@@ -104,7 +104,7 @@ CASES = [
           aluminum_content=D(3000)), "2025-08-18", None,
      [("mfn", "8302.10.60", "0.02", "200.00"),
       ("reciprocal", "9903.02.73", "0.13", "780.00"),
-      ("steel-derivatives-232", "9903.81.91", "0.5", "500.00"),
+      ("steel-derivatives-other-232", "9903.81.91", "0.5", "500.00"),
       ("aluminum-derivatives-other-232", "9903.85.08", "0.5", "1500.00")],
      "2980.00", "0.00", []),
 
@@ -173,7 +173,7 @@ CASES = [
           aluminum_content=D(3000)), "2026-03-02", None,
      [("mfn", "8302.10.60", "0.02", "200.00"),
       ("section-122", "9903.03.01", "0.1", "600.00"),
-      ("steel-derivatives-232", "9903.81.91", "0.5", "500.00"),
+      ("steel-derivatives-other-232", "9903.81.91", "0.5", "500.00"),
       ("aluminum-derivatives-other-232", "9903.85.08", "0.5", "1500.00")],
      "2800.00", "0.00", []),
     # Listed in U.S. note 2(aa)(ii) (9903.03.03): no surcharge.
@@ -200,9 +200,13 @@ def test_ieepa_duty_is_the_refundable_part(schedule):
     assert _run(schedule, dict(hts=CAR, value=D(60000)), "2025-10-01").ieepa_duty == D("0.00")
 
 
-def test_metals_after_the_2026_annexes_are_refused(schedule):
-    with pytest.raises(UnknownRateError, match="not established.*2026-04-06"):
-        _run(schedule, dict(hts=STEEL_PLATE, value=D(100000)), "2026-04-06")
+def test_metals_after_the_2026_annexes_are_priced(schedule):
+    # Reference §9 worked example: steel sheet, 100,000, MFN Free, 50% of the full value under
+    # 9903.82.02 from 2026-04-06 (U.S. note 16(c)(iii)); no Section 122 (note 2(aa)(v)(1)).
+    quote = _run(schedule, dict(hts=STEEL_PLATE, value=D(100000), mfn_rate=D(0)), "2026-04-06")
+    assert [(ln.measure, ln.heading, ln.amount) for ln in quote.lines] == [
+        ("mfn", "7208.51.00", D("0.00")), ("steel-232", "9903.82.02", D("50000.00"))]
+    assert {item.measure: item.heading for item in quote.excluded} == {"section-122": "9903.03.06"}
     # A car is not concerned: autos displace the metals duties.
     assert _run(schedule, dict(hts=CAR, value=D(60000)), "2026-04-06").total_duty == D("9000.00")
 
@@ -231,8 +235,12 @@ def test_gaps_warn_where_they_apply(schedule):
     assert any("trucks and buses" in w for w in bus.warnings)
     car = _run(schedule, dict(hts=CAR, value=D(100)), "2025-11-01")
     assert not any("trucks and buses" in w for w in car.warnings)
+    # Copper is priced from 2025-08-01 (on the full value when its content is not declared,
+    # with a warning naming --copper-content); its 2025 list rests on copies of CBP's list (M).
     copper = _run(schedule, dict(hts="74081100", value=D(100), mfn_rate=D(0)), "2025-08-01")
-    assert any("copper" in w for w in copper.warnings)
+    assert [ln.measure for ln in copper.lines] == ["mfn", "copper-232"]
+    assert any("--copper-content" in w for w in copper.warnings)
+    assert any("confidence M" in w for w in copper.warnings)
 
 
 def test_inclusive_of_mfn_compares_with_the_ad_valorem_rate_itself(schedule):

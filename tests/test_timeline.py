@@ -40,9 +40,9 @@ def test_motorcycle_timeline_json_and_problems():
     assert by_start["2025-08-07"]["total_rate"] == "0.15"
     assert by_start["2025-08-18"]["total_duty"] == "4870.00"
     assert by_start["2026-02-24"]["measures"].startswith("mfn 2.4% + section-122 10%")
-    # From 2026-04-06 the steel duty is not established: said, not guessed.
-    assert by_start["2026-04-06"]["total_duty"] is None
-    assert "not established" in by_start["2026-04-06"]["problem"]
+    # From 2026-04-06 the motorcycle is on no list of U.S. note 16(c): MFN + Section 122 on
+    # the full value (480 + 2,000).
+    assert by_start["2026-04-06"]["total_duty"] == "2480.00"
     assert rows[-1]["to"] == "2026-07-23"
 
 

@@ -32,7 +32,7 @@ from .fees import EntryShares, hmf_amount, mpf_amount
 from .money import ZERO, ZERO_MONEY, format_money, parse_positive_amount, round_cent
 from .report import money_or_none, rate_or_none
 from .rules import Fee, Schedule
-from .shipment import Shipment, parse_date, shipment_from_fields
+from .shipment import DECLARATION_FIELDS, Shipment, parse_date, shipment_from_fields
 
 RESULT_FIELDS = (
     "category", "base_duty", "additional_duty", "total_duty", "on_hold_duty",
@@ -184,12 +184,14 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "metal_content": ("metal_content", "metal_value"),
     "steel_content": ("steel_content",),
     "aluminum_content": ("aluminum_content", "aluminium_content"),
+    "copper_content": ("copper_content",),
     "us_content": ("us_content", "u_s_content"),
     "auto_part": ("auto_part",),
     "annex_ii": ("annex_ii",),
     "civil_aircraft": ("civil_aircraft",),
     "mode": ("mode", "transport_mode", "mode_of_transport"),
     "quantity": ("quantity", "qty"),
+    **{name: (name,) for name in DECLARATION_FIELDS},
 }  # fmt: skip
 _ALIAS_TO_FIELD = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
 
@@ -782,8 +784,9 @@ class _Linear:
 
 # Cells the fast path reads as they are; any other declared field sends the row to the engine.
 _LINEAR_FIELDS = ("hts", "category", "date", "mfn_rate", "auto_part", "annex_ii",
-                  "civil_aircraft", "mode")  # fmt: skip
-_AMOUNT_FIELDS = ("metal_content", "steel_content", "aluminum_content", "us_content", "quantity")
+                  "civil_aircraft", "mode", *DECLARATION_FIELDS)  # fmt: skip
+_AMOUNT_FIELDS = ("metal_content", "steel_content", "aluminum_content", "copper_content",
+                  "us_content", "quantity")  # fmt: skip
 _PROBE_VALUE = "1000"
 
 

@@ -67,7 +67,7 @@ from .engine import MFN_MEASURE, PricingPlan, Quote, plan_key, plan_pricing, pri
 from .errors import TariffError
 from .fees import hmf_rate, mpf_terms
 from .rules import MODES, Rule, Schedule
-from .shipment import parse_date, shipment_from_fields
+from .shipment import DECLARATION_FIELDS, parse_date, shipment_from_fields
 
 # A file is priced a part of about this size at a time (its peak memory is about 11 times
 # that: 0.7 GB for a part of a million rows, 62 MB), so memory does not grow with the file.
@@ -98,9 +98,11 @@ _RISKY = r"^[=@\t+\-]"
 _PROBES = ((10000, None),)
 _CONTENT_PROBES = ((10000, 1000), (20000, 1000), (10000, 3000), (30000, 7000))
 # Cells whose meaning the engine resolves once per distinct value.
-_GOODS_FIELDS = ("hts", "category", "mfn_rate", "auto_part", "annex_ii", "civil_aircraft")
+_GOODS_FIELDS = ("hts", "category", "mfn_rate", "auto_part", "annex_ii", "civil_aircraft",
+                 *DECLARATION_FIELDS)  # fmt: skip
 # Declarations the columnar path leaves to the row path.
-_ROW_PATH_FIELDS = ("steel_content", "aluminum_content", "us_content", "quantity")
+_ROW_PATH_FIELDS = ("steel_content", "aluminum_content", "copper_content", "us_content",
+                    "quantity")  # fmt: skip
 
 
 def pricing_dates(schedule: Schedule) -> list[int]:

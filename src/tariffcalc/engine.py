@@ -24,7 +24,7 @@ from .rules import (
     Schedule,
     SpecificRate,
 )
-from .shipment import Shipment
+from .shipment import DECLARATION_FIELDS, Shipment
 
 MFN_MEASURE = "mfn"
 EFFECTIVE_RATE_PLACES = Decimal("0.000001")
@@ -109,9 +109,10 @@ class _Charge:
 
 
 def classify(schedule: Schedule, shipment: Shipment, on: date) -> str:
-    """The category of the goods on an entry date: the first of autos, auto-parts, steel,
-    aluminum whose lists cover the HTS number (a provision counts from the date it was listed,
-    and a declaration such as "not an auto part" takes the goods out), else general."""
+    """The category of the goods on an entry date: the first category (in CATEGORIES order)
+    whose measures' lists cover the HTS number (a provision counts from the date it was listed,
+    a measure that needs a declaration counts only when it is made, and a declaration such as
+    "not an auto part" takes the goods out), else general."""
     if shipment.category is not None:
         return shipment.category
     assert shipment.hts is not None
@@ -120,6 +121,10 @@ def classify(schedule: Schedule, shipment: Shipment, on: date) -> str:
             if measure.category != category or measure.scope.all_goods:
                 continue
             if _excluded_by_flag(measure, shipment):
+                continue
+            if measure.scope.requires and getattr(shipment, measure.scope.requires) is not True:
+                continue
+            if measure.last_day is not None and measure.last_day < on:
                 continue
             for name in measure.scope.lists:
                 entry = schedule.find_in_list(name, shipment.hts)
@@ -130,7 +135,7 @@ def classify(schedule: Schedule, shipment: Shipment, on: date) -> str:
 
 def _excluded_by_flag(measure: Measure, shipment: Shipment) -> bool:
     return any(
-        exclusion.flag is not None and getattr(shipment, exclusion.flag)
+        exclusion.flag is not None and not exclusion.lists and getattr(shipment, exclusion.flag)
         for exclusion in measure.exclusions
     )
 
@@ -138,7 +143,8 @@ def _excluded_by_flag(measure: Measure, shipment: Shipment) -> bool:
 def _scope_entry(
     schedule: Schedule, measure: Measure, shipment: Shipment
 ) -> tuple[bool, ProvisionEntry | None]:
-    """Whether the measure's scope reaches the goods, and the most specific provision that did."""
+    """Whether the measure's scope reaches the goods, and the most specific provision that did
+    (before any declaration the scope requires)."""
     if shipment.hts is None:
         return (measure.scope.all_goods or shipment.category in measure.scope.categories), None
     for name in measure.scope.lists:
@@ -148,20 +154,44 @@ def _scope_entry(
     return measure.scope.all_goods, None
 
 
+def _longer_listings(schedule: Schedule, measure: Measure, hts: str) -> list[str]:
+    """Statistical lines (10 digits) under an 8-digit HTS number that the measure's lists name
+    although the 8-digit line itself is not on them: a 10-digit code would be priced otherwise."""
+    found: list[str] = []
+    for name in measure.scope.lists:
+        found += schedule.longer_in_list(name, hts)
+    return sorted(set(found))
+
+
 def _exclusion_on(
-    schedule: Schedule, measure: Measure, shipment: Shipment, on: date
+    schedule: Schedule,
+    measure: Measure,
+    shipment: Shipment,
+    on: date,
+    undeclared: list[tuple[str, str]],
 ) -> tuple[str, str | None] | None:
+    """The first exclusion that takes the goods out of the measure on the date (its reason
+    and heading), if any. An exclusion that turns on a declaration the shipment did not make
+    leaves the duty charged and, where the schedule says so, a warning naming it."""
     for exclusion in measure.exclusions:
         if not exclusion.covers(on):
             continue
+        if exclusion.lists and not (
+            shipment.hts is not None
+            and any(schedule.find_in_list(name, shipment.hts) for name in exclusion.lists)
+        ):
+            continue
+        if exclusion.except_chapters and (
+            shipment.hts is None or shipment.hts[:2] in exclusion.except_chapters
+        ):
+            continue
         if exclusion.flag is not None:
-            hit = bool(getattr(shipment, exclusion.flag))
-        else:
-            hit = shipment.hts is not None and any(
-                schedule.find_in_list(name, shipment.hts) for name in exclusion.lists
-            )
-        if hit:
-            return exclusion.reason, exclusion.heading
+            declared = getattr(shipment, exclusion.flag)
+            if declared is None and exclusion.undeclared:
+                undeclared.append((measure.id, exclusion.undeclared))
+            if not declared:
+                continue
+        return exclusion.reason, exclusion.heading
     return None
 
 
@@ -208,6 +238,9 @@ class PricingPlan:
     not_in_force: tuple[ExcludedMeasure, ...]
     warnings: tuple[str, ...]
     gaps: tuple[Gap, ...]  # gaps that concern these goods on this date, if their measures apply
+    # (measure, warning) for declarations the shipment did not make that would take the goods
+    # out of a measure: said when the measure is charged.
+    undeclared: tuple[tuple[str, str], ...] = ()
 
 
 def plan_key(shipment: Shipment) -> tuple[object, ...]:
@@ -219,6 +252,7 @@ def plan_key(shipment: Shipment) -> tuple[object, ...]:
         shipment.not_auto_part,
         shipment.annex_ii,
         shipment.civil_aircraft,
+        *(getattr(shipment, name) for name in DECLARATION_FIELDS),
     )
 
 
@@ -235,9 +269,25 @@ def plan_pricing(
     mfn, mfn_problem = _mfn_source(schedule, shipment, hts_label, warnings)
 
     charges: list[tuple[Measure, RatePeriod, ProvisionEntry | None]] = []
+    undeclared: list[tuple[str, str]] = []
     for measure in schedule.measures:
         in_scope, entry = _scope_entry(schedule, measure, shipment)
         if not in_scope:
+            if shipment.hts is not None and len(shipment.hts) == 8 and measure.period_on(on):
+                longer = _longer_listings(schedule, measure, shipment.hts)
+                if longer:
+                    lines = ", ".join(format_hts(code) for code in longer)
+                    warnings.append(
+                        f"{measure.id} ({measure.title}) reaches the statistical lines {lines} "
+                        f"of {hts_label}, not the others: priced as {hts_label} without it; "
+                        "give the 10-digit HTS number if the goods are one of those lines"
+                    )
+            continue
+        required = measure.scope.requires
+        if required is not None and getattr(shipment, required) is not True:
+            if getattr(shipment, required) is None and measure.scope.undeclared:
+                if measure.period_on(on) is not None:
+                    warnings.append(f"{measure.id}: {measure.scope.undeclared}")
             continue
         if active_scenario is not None and measure.id in active_scenario.remove:
             excluded.append(
@@ -260,7 +310,7 @@ def plan_pricing(
                 )
             )
             continue
-        exclusion = _exclusion_on(schedule, measure, shipment, on)
+        exclusion = _exclusion_on(schedule, measure, shipment, on, undeclared)
         if exclusion is not None:
             reason, heading = exclusion
             excluded.append(ExcludedMeasure(measure.id, measure.title, reason, heading))
@@ -282,6 +332,7 @@ def plan_pricing(
         not_in_force=tuple(not_in_force),
         warnings=tuple(warnings),
         gaps=tuple(g for g in schedule.gaps if g.concerns_goods(on, shipment.hts, category)),
+        undeclared=tuple(undeclared),
     )
 
 
@@ -376,6 +427,12 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
         warnings.append(f"{mfn_problem}: the base duty is unknown")
 
     for charge in charges.values():
+        period = charge.period
+        if period.confidence != "H":
+            warnings.append(
+                f"{charge.measure.id}: the law from {period.start} rests on a secondary source "
+                f"(confidence {period.confidence})" + (f": {period.note}" if period.note else "")
+            )
         lines.append(
             _duty_line(
                 charge,
@@ -390,6 +447,12 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
         )
 
     charged = {line.measure for line in lines}
+    by_text: dict[str, list[str]] = {}
+    for measure_id, text in plan.undeclared:
+        if measure_id in charged:
+            by_text.setdefault(text, []).append(measure_id)
+    for text, measure_ids in by_text.items():
+        warnings.append(f"{', '.join(measure_ids)}: {text}")
     for gap in plan.gaps:
         if gap.concerns_charges(charged):
             warnings.append(f"not modelled ({gap.topic}): {gap.note}")

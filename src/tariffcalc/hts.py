@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -65,6 +66,17 @@ class ProvisionIndex(Generic[T]):
         for prefix, value in entries:
             self._by_prefix[prefix] = value
         self._lengths = sorted({len(p) for p in self._by_prefix}, reverse=True)
+        self._sorted = sorted(self._by_prefix)
+
+    def extending(self, code: str) -> list[str]:
+        """The provisions longer than ``code`` that start with it."""
+        start = bisect.bisect_right(self._sorted, code)
+        found = []
+        for prefix in self._sorted[start:]:
+            if not prefix.startswith(code):
+                break
+            found.append(prefix)
+        return found
 
     def lookup(self, code: str) -> T | None:
         for length in self._lengths:

@@ -31,7 +31,11 @@ if TYPE_CHECKING:  # the validated shapes, for type checking (the runtime twins 
 # self type that is not a supertype of the mixin only with "type: ignore[misc]").
 
 SCHEDULE_ENV = "TARIFFCALC_SCHEDULE"
-CATEGORIES: tuple[str, ...] = ("autos", "auto-parts", "steel", "aluminum", "general")
+# In the order a good is classified: the first whose measures' lists cover it (engine.classify).
+CATEGORIES: tuple[str, ...] = (
+    "autos", "auto-parts", "trucks", "steel", "aluminum", "copper", "wood", "semiconductors",
+    "pharmaceuticals", "drones", "general",
+)  # fmt: skip
 MODES: tuple[str, ...] = ("ocean", "air", "land")
 
 
@@ -115,6 +119,14 @@ class ScheduleRules:
     def find_in_list(self: model.Schedule, list_name: str, hts: str) -> model.ProvisionEntry | None:  # type: ignore[misc]
         """The most specific provision of a list that covers this HTS number, if any."""
         return self._list_index[list_name].lookup(hts)
+
+    def longer_in_list(self: model.Schedule, list_name: str, hts: str) -> list[str]:  # type: ignore[misc]
+        """Provisions of a list that are more specific than this HTS number (its statistical
+        lines), when no provision of the list covers the number itself."""
+        index = self._list_index[list_name]
+        if index.lookup(hts) is not None:
+            return []
+        return index.extending(hts)
 
     def mfn_rate(self: model.Schedule, hts: str) -> model.MFNRate | None:  # type: ignore[misc]
         """The MFN rate of the most specific provision the schedule knows for this HTS number."""

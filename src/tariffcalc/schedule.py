@@ -48,12 +48,19 @@ from .rules import (
 
 __all__ = ["CATEGORIES", "MODES", "SCHEDULE_ENV", "default_schedule_path", "load_schedule"]
 
-Category = Literal["autos", "auto-parts", "steel", "aluminum", "general"]
+Category = Literal[
+    "autos", "auto-parts", "trucks", "steel", "aluminum", "copper", "wood", "semiconductors",
+    "pharmaceuticals", "drones", "general",
+]  # fmt: skip
 # What a rate is charged on: the whole customs value, or the declared value of one metal's content.
-Basis = Literal["value", "steel-content", "aluminum-content"]
-# Shipment declarations that an exclusion can turn on.
-Flag = Literal["annex_ii", "not_auto_part", "civil_aircraft"]
-Program = Literal["ieepa", "section-232", "section-122"]
+Basis = Literal["value", "steel-content", "aluminum-content", "copper-content"]
+# Shipment declarations that a scope or an exclusion can turn on (see shipment.DECLARATIONS).
+Flag = Literal[
+    "annex_ii", "not_auto_part", "civil_aircraft", "no_metal", "metal_weight_under_15",
+    "us_metal", "advanced_chips", "chip_end_use_exempt", "generic_pharma", "annex_iii_company",
+    "allied_components", "certified_auto_part",
+]  # fmt: skip
+Program = Literal["ieepa", "section-232", "section-122", "section-301"]
 
 
 def _schedule_rate(value: Any) -> Any:
@@ -155,6 +162,9 @@ class RatePeriod(_Model, RatePeriodRules):
     heading_if_mfn_at_or_above: Heading | None = None
     on_hold: Hold | None = None
     note: Text | None = None
+    # The fact base's confidence in the period (H primary text, M one secondary source, L weak):
+    # a quote that charges an M or L period says so.
+    confidence: Literal["H", "M", "L"] = "H"
 
     @model_validator(mode="after")
     def _consistent(self) -> RatePeriod:
@@ -180,6 +190,11 @@ class Scope(_Model):
     lists: tuple[Identifier, ...] = ()
     # Shipments described by category alone (no HTS number) that this measure reaches.
     categories: tuple[Category, ...] = ()
+    # A measure that reaches listed goods only on a declaration the HTS number does not carry
+    # (an advanced chip, a certified part): charged only when the shipment declares it; when
+    # the shipment says nothing, ``undeclared`` is the warning that names the declaration.
+    requires: Flag | None = None
+    undeclared: Text | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> Scope:
@@ -189,16 +204,27 @@ class Scope(_Model):
 
 
 class Exclusion(_Dated):
+    """Goods a measure reaches but does not charge: listed goods, or goods with a declaration
+    (a flag), or goods of some lists with a declaration (both)."""
+
     reason: Text
     heading: Heading | None = None
     authority: Text | None = None
     lists: tuple[Identifier, ...] = ()
     flag: Flag | None = None
+    # The exclusion does not concern goods of these HTS chapters (e.g. the 15%-by-weight rule
+    # of the 2026 metals duties, which does not reach chapters 72, 73, 74 and 76).
+    except_chapters: tuple[Annotated[str, Field(pattern=r"^\d\d$")], ...] = ()
+    # When the shipment does not make the declaration, the duty is charged (the law's default
+    # or the higher duty) and this warning names the declaration that would change it.
+    undeclared: Text | None = None
 
     @model_validator(mode="after")
     def _one_trigger(self) -> Exclusion:
-        if bool(self.lists) == (self.flag is not None):
-            raise ValueError("an exclusion names either lists or a flag (exactly one of them)")
+        if not self.lists and self.flag is None:
+            raise ValueError("an exclusion names lists, a flag, or both")
+        if self.undeclared is not None and self.flag is None:
+            raise ValueError("undeclared needs a flag (the declaration it names)")
         return self
 
 

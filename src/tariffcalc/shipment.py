@@ -15,8 +15,46 @@ from .rules import CATEGORIES, MODES
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$", re.ASCII)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
-CONTENT_FIELDS = ("metal_content", "steel_content", "aluminum_content", "us_content")
+CONTENT_FIELDS = ("metal_content", "steel_content", "aluminum_content", "copper_content", "us_content")
 FLAG_FIELDS = ("annex_ii", "civil_aircraft")
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """A fact about the goods that the HTS number does not carry and the law turns on: a
+    shipment field (true, false, or None when the shipment says nothing), the batch column
+    that gives it, and the quote options that declare it true (and false)."""
+
+    field: str
+    option: str  # declares it true
+    negative: str | None  # declares it false
+    help: str
+
+
+# Declarations that the schedule's scopes and exclusions name (schedule.Flag). Where the
+# shipment says nothing, the schedule's default applies and its warning names the option.
+DECLARATIONS: tuple[Declaration, ...] = (
+    Declaration("no_metal", "--no-metal", None,
+                "A listed article with no aluminum, steel or copper at all (9903.82.01)."),
+    Declaration("metal_weight_under_15", "--metal-weight-under-15", "--metal-weight-15-or-more",
+                "The listed metal is under 15% of the article's weight (9903.82.03; goods "
+                "outside chapters 72/73/74/76)."),
+    Declaration("us_metal", "--us-metal", None,
+                "The metal was melted and poured / smelted and cast in the US (9903.82.06-.08)."),
+    Declaration("advanced_chips", "--advanced-chips", "--not-advanced-chips",
+                "Advanced chips meeting the U.S. note 39(b) performance bands (9903.79.01)."),
+    Declaration("chip_end_use_exempt", "--chip-end-use-exempt", None,
+                "Semiconductors for an exempt end use of note 39 (9903.79.02-.09)."),
+    Declaration("generic_pharma", "--generic-pharma", "--patented-pharma",
+                "A generic or biosimilar pharmaceutical (9903.04.67), or a patented one."),
+    Declaration("annex_iii_company", "--annex-iii-company", "--not-annex-iii-company",
+                "Made by a company of Annex III of the pharmaceuticals proclamation."),
+    Declaration("allied_components", "--allied-components", None,
+                "Drone whose critical components are certified US or allied (9903.08.24)."),
+    Declaration("certified_auto_part", "--certified-auto-part", None,
+                "An auto part certified for US production or repair (9903.94.54/.55)."),
+)  # fmt: skip
+DECLARATION_FIELDS = tuple(d.field for d in DECLARATIONS)
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
 
@@ -37,7 +75,7 @@ class Shipment:
     mfn_rate: Decimal | None = None
     metal_content: Decimal | None = None  # value of the steel/aluminum content
     us_content: Decimal | None = None  # value of the US-originating content
-    not_auto_part: bool = False  # U.S. note 33(h)(ii)
+    not_auto_part: bool | None = None  # U.S. note 33(h)(ii); None: not declared either way
     annex_ii: bool = False  # declared an Annex II good (EO 14257 §3)
     civil_aircraft: bool = False  # an article of civil aircraft (EO 14345 §3; 9903.96.02)
     # For goods on both the steel and the aluminum derivative lists, each metal's own content.
@@ -45,6 +83,17 @@ class Shipment:
     aluminum_content: Decimal | None = None
     mode: str | None = None  # transport: ocean, air or land (the HMF is charged on ocean cargo)
     quantity: Decimal | None = None  # in the HTS unit, for a specific or compound MFN rate
+    copper_content: Decimal | None = None  # value of the copper content (copper 232, 2025-26)
+    # Declarations (see DECLARATIONS): None when the shipment says nothing.
+    no_metal: bool | None = None
+    metal_weight_under_15: bool | None = None
+    us_metal: bool | None = None
+    advanced_chips: bool | None = None
+    chip_end_use_exempt: bool | None = None
+    generic_pharma: bool | None = None
+    annex_iii_company: bool | None = None
+    allied_components: bool | None = None
+    certified_auto_part: bool | None = None
 
     def __post_init__(self) -> None:
         if (self.hts is None) == (self.category is None):
@@ -166,7 +215,7 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
         contents[key] = parse_amount(content_text, label(key)) if content_text else None
 
     # The CSV column says auto_part=false; the command-line flag says --not-auto-part.
-    not_auto_part = False
+    not_auto_part: bool | None = None
     auto_part_text = text("auto_part")
     if auto_part_text is not None:
         not_auto_part = not parse_flag(auto_part_text, label("auto_part"))
@@ -177,6 +226,10 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
     for key in FLAG_FIELDS:
         flag_text = text(key)
         flags[key] = parse_flag(flag_text, label(key)) if flag_text is not None else False
+    declared: dict[str, bool | None] = {}
+    for key in DECLARATION_FIELDS:
+        flag_text = text(key)
+        declared[key] = parse_flag(flag_text, label(key)) if flag_text is not None else None
 
     quantity_text = text("quantity")
     quantity = parse_positive_amount(quantity_text, label("quantity")) if quantity_text else None
@@ -196,7 +249,9 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
             metal_content=contents["metal_content"],
             steel_content=contents["steel_content"],
             aluminum_content=contents["aluminum_content"],
+            copper_content=contents["copper_content"],
             us_content=contents["us_content"],
+            **declared,
             annex_ii=flags["annex_ii"],
             civil_aircraft=flags["civil_aircraft"],
         )

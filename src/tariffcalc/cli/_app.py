@@ -24,7 +24,7 @@ from ..hts_import import (
 )
 from ..money import format_percent
 from ..rules import SCHEDULE_ENV, Schedule, load_schedule
-from ..shipment import Shipment, parse_date, shipment_from_fields
+from ..shipment import DECLARATIONS, Shipment, parse_date, shipment_from_fields
 from ._values import hand_over_values_as_given
 
 hand_over_values_as_given()
@@ -200,9 +200,11 @@ UsContentOption = Annotated[
     str | None, typer.Option("--us-content", help="Value of the US-originating content.")
 ]
 NotAutoPartOption = Annotated[
-    bool,
+    bool | None,
     typer.Option(
-        "--not-auto-part", help="Not a part of a passenger vehicle or light truck (33(h)(ii))."
+        "--not-auto-part/--auto-part",
+        help="Not a part of a passenger vehicle or light truck (33(h)(ii)), or one.",
+        show_default=False,
     ),
 ]
 AnnexIiOption = Annotated[
@@ -212,6 +214,29 @@ CivilAircraftOption = Annotated[
     bool,
     typer.Option("--civil-aircraft", help="An article of civil aircraft (9903.96.02)."),
 ]
+CopperContentOption = Annotated[
+    str | None,
+    typer.Option("--copper-content", help="Value of the copper content (copper 232, 2025-26)."),
+]
+
+
+def _declaration(name: str) -> Any:
+    """The option (or pair of options) of a declaration of shipment.DECLARATIONS."""
+    found = next(d for d in DECLARATIONS if d.field == name)
+    names = found.option if found.negative is None else f"{found.option}/{found.negative}"
+    return Annotated[bool | None, typer.Option(names, help=found.help, show_default=False)]
+
+
+NoMetalOption = _declaration("no_metal")
+MetalWeightOption = _declaration("metal_weight_under_15")
+UsMetalOption = _declaration("us_metal")
+AdvancedChipsOption = _declaration("advanced_chips")
+ChipEndUseOption = _declaration("chip_end_use_exempt")
+GenericPharmaOption = _declaration("generic_pharma")
+AnnexIiiOption = _declaration("annex_iii_company")
+AlliedComponentsOption = _declaration("allied_components")
+CertifiedAutoPartOption = _declaration("certified_auto_part")
+
 QuantityOption = Annotated[
     str | None,
     typer.Option("--quantity", help="Quantity in the HTS unit (for a specific MFN rate)."),
@@ -233,13 +258,16 @@ def goods_from_options(
     steel_content: str | None,
     aluminum_content: str | None,
     us_content: str | None,
-    not_auto_part: bool,
+    not_auto_part: bool | None,
     annex_ii: bool,
     civil_aircraft: bool,
     mode: str | None,
     quantity: str | None = None,
+    copper_content: str | None = None,
+    declarations: dict[str, bool | None] | None = None,
 ) -> Shipment:
-    """The shipment the goods options describe; errors name the option."""
+    """The shipment the goods options describe; errors name the option. ``declarations``
+    holds the options of shipment.DECLARATIONS by field (None: not given)."""
     fields = {
         "hts": hts,
         "category": category,
@@ -251,15 +279,26 @@ def goods_from_options(
         "steel_content": steel_content,
         "aluminum_content": aluminum_content,
         "us_content": us_content,
-        "not_auto_part": "true" if not_auto_part else None,
+        "copper_content": copper_content,
+        "not_auto_part": _flag_text(not_auto_part),
         "annex_ii": "true" if annex_ii else None,
         "civil_aircraft": "true" if civil_aircraft else None,
         "mode": mode,
         "quantity": quantity,
     }
     names = {key: "--" + key.replace("_", "-") for key in fields}
+    for declaration in DECLARATIONS:
+        given = (declarations or {}).get(declaration.field)
+        fields[declaration.field] = _flag_text(given)
+        names[declaration.field] = (
+            declaration.option if given or declaration.negative is None else declaration.negative
+        )
     shipment = shipment_from_fields(fields, names)
     return shipment
+
+
+def _flag_text(given: bool | None) -> str | None:
+    return None if given is None else ("true" if given else "false")
 
 
 def entry_date_or_today(text: str | None, option: str = "--date") -> date:
