@@ -237,7 +237,7 @@ def test_gaps_warn_where_they_apply(schedule):
     assert not any("trucks and buses" in w for w in car.warnings)
     # Copper is priced from 2025-08-01 (on the full value when its content is not declared,
     # with a warning naming --copper-content); its 2025 list rests on copies of CBP's list (M).
-    copper = _run(schedule, dict(hts="74081100", value=D(100), mfn_rate=D(0)), "2025-08-01")
+    copper = _run(schedule, dict(hts="74081160", value=D(100), mfn_rate=D(0)), "2025-08-01")
     assert [ln.measure for ln in copper.lines] == ["mfn", "copper-232"]
     assert any("--copper-content" in w for w in copper.warnings)
     assert any("confidence M" in w for w in copper.warnings)
