@@ -195,7 +195,9 @@ def test_category_of_goods(schedule):
 
     assert category(CAR) == "autos"
     assert category(GEARBOX) == "auto-parts"
-    assert category("84821010", not_auto_part=True) == "general"
+    # Not an auto part, a ball bearing is still a steel derivative (footnoted to U.S. note 16
+    # in the 2025 exports): steel.
+    assert category("84821010", not_auto_part=True) == "steel"
     assert category(STEEL_PLATE) == "steel"
     assert category(ALU_PROFILE) == "aluminum"
     assert category(MOTORCYCLE) == "general"

@@ -231,10 +231,14 @@ def test_gaps_warn_where_they_apply(schedule):
     # The in-transit rule concerns the reciprocal duty only; a car does not pay it.
     car_transit = _run(schedule, dict(hts=CAR, value=D(100)), "2025-09-01")
     assert not any("in-transit" in w for w in car_transit.warnings)
+    # Buses pay 10% from 2025-11-01 (9903.74.02, U.S. note 38(c)), and the gap on a vehicle's
+    # age concerns them, not cars.
     bus = _run(schedule, dict(hts="8702103100", value=D(100), mfn_rate=D("0.02")), "2025-11-01")
-    assert any("trucks and buses" in w for w in bus.warnings)
+    assert [(ln.measure, ln.heading, ln.amount) for ln in bus.lines][1] == (
+        "buses-232", "9903.74.02", D("10.00"))
+    assert any("vehicle age" in w and "9903.74.07" in w for w in bus.warnings)
     car = _run(schedule, dict(hts=CAR, value=D(100)), "2025-11-01")
-    assert not any("trucks and buses" in w for w in car.warnings)
+    assert not any("9903.74.07" in w for w in car.warnings)
     # Copper is priced from 2025-08-01 (on the full value when its content is not declared,
     # with a warning naming --copper-content); its 2025 list rests on copies of CBP's list (M).
     copper = _run(schedule, dict(hts="74081160", value=D(100), mfn_rate=D(0)), "2025-08-01")

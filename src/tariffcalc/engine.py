@@ -122,8 +122,12 @@ def classify(schedule: Schedule, shipment: Shipment, on: date) -> str:
                 continue
             if _excluded_by_flag(measure, shipment):
                 continue
-            if measure.scope.requires and getattr(shipment, measure.scope.requires) is not True:
-                continue
+            required = measure.scope.requires
+            if required is not None:
+                declared = getattr(shipment, required)
+                charged_without = declared is None and measure.scope.when_undeclared == "charge"
+                if declared is not True and not charged_without:
+                    continue
             if measure.last_day is not None and measure.last_day < on:
                 continue
             for name in measure.scope.lists:
@@ -184,6 +188,8 @@ def _exclusion_on(
         if exclusion.except_chapters and (
             shipment.hts is None or shipment.hts[:2] in exclusion.except_chapters
         ):
+            continue
+        if exclusion.chapters and (shipment.hts is None or shipment.hts[:2] not in exclusion.chapters):
             continue
         if exclusion.flag is not None:
             declared = getattr(shipment, exclusion.flag)
@@ -285,10 +291,15 @@ def plan_pricing(
             continue
         required = measure.scope.requires
         if required is not None and getattr(shipment, required) is not True:
-            if getattr(shipment, required) is None and measure.scope.undeclared:
-                if measure.period_on(on) is not None:
+            undeclared_here = getattr(shipment, required) is None
+            charge = undeclared_here and measure.scope.when_undeclared == "charge"
+            if undeclared_here and measure.scope.undeclared and measure.period_on(on) is not None:
+                if charge:
+                    undeclared.append((measure.id, measure.scope.undeclared))
+                else:
                     warnings.append(f"{measure.id}: {measure.scope.undeclared}")
-            continue
+            if not charge:
+                continue
         if active_scenario is not None and measure.id in active_scenario.remove:
             excluded.append(
                 ExcludedMeasure(

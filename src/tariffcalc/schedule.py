@@ -57,8 +57,9 @@ Basis = Literal["value", "steel-content", "aluminum-content", "copper-content"]
 # Shipment declarations that a scope or an exclusion can turn on (see shipment.DECLARATIONS).
 Flag = Literal[
     "annex_ii", "not_auto_part", "civil_aircraft", "no_metal", "metal_weight_under_15",
-    "us_metal", "advanced_chips", "chip_end_use_exempt", "generic_pharma", "annex_iii_company",
-    "allied_components", "certified_auto_part",
+    "us_metal", "advanced_chips", "chip_end_use_exempt", "generic_pharma",
+    "non_annex_iii_company", "allied_components", "certified_auto_part", "not_heavy_vehicle",
+    "not_wooden",
 ]  # fmt: skip
 Program = Literal["ieepa", "section-232", "section-122", "section-301"]
 
@@ -95,7 +96,8 @@ def _provision_entry(value: Any) -> Any:
 Rate = Annotated[Decimal, BeforeValidator(_schedule_rate), Field(ge=0, le=1)]
 Money = Annotated[Decimal, Field(ge=0)]
 Provision = Annotated[str, BeforeValidator(_provision)]
-Heading = Annotated[str, Field(pattern=r"^99\d\d\.\d\d\.\d\d$")]
+# A chapter 99 heading; "9903.08.xx" where the law's rate is known but not its heading number.
+Heading = Annotated[str, Field(pattern=r"^99\d\d\.\d\d\.(\d\d|xx)$")]
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
 Text = Annotated[str, Field(min_length=1)]
 
@@ -195,6 +197,9 @@ class Scope(_Model):
     # the shipment says nothing, ``undeclared`` is the warning that names the declaration.
     requires: Flag | None = None
     undeclared: Text | None = None
+    # Without the declaration: "skip" (the law's default leaves the goods out: an advanced chip
+    # must meet the note 39(b) bands) or "charge" (no default: the higher duty is charged).
+    when_undeclared: Literal["skip", "charge"] = "skip"
 
     @model_validator(mode="after")
     def _not_empty(self) -> Scope:
@@ -215,14 +220,16 @@ class Exclusion(_Dated):
     # The exclusion does not concern goods of these HTS chapters (e.g. the 15%-by-weight rule
     # of the 2026 metals duties, which does not reach chapters 72, 73, 74 and 76).
     except_chapters: tuple[Annotated[str, Field(pattern=r"^\d\d$")], ...] = ()
+    # The exclusion concerns only goods of these HTS chapters.
+    chapters: tuple[Annotated[str, Field(pattern=r"^\d\d$")], ...] = ()
     # When the shipment does not make the declaration, the duty is charged (the law's default
     # or the higher duty) and this warning names the declaration that would change it.
     undeclared: Text | None = None
 
     @model_validator(mode="after")
     def _one_trigger(self) -> Exclusion:
-        if not self.lists and self.flag is None:
-            raise ValueError("an exclusion names lists, a flag, or both")
+        if not self.lists and self.flag is None and not self.chapters:
+            raise ValueError("an exclusion names lists, chapters, a flag, or some of them")
         if self.undeclared is not None and self.flag is None:
             raise ValueError("undeclared needs a flag (the declaration it names)")
         return self

@@ -47,12 +47,18 @@ DECLARATIONS: tuple[Declaration, ...] = (
                 "Semiconductors for an exempt end use of note 39 (9903.79.02-.09)."),
     Declaration("generic_pharma", "--generic-pharma", "--patented-pharma",
                 "A generic or biosimilar pharmaceutical (9903.04.67), or a patented one."),
-    Declaration("annex_iii_company", "--annex-iii-company", "--not-annex-iii-company",
-                "Made by a company of Annex III of the pharmaceuticals proclamation."),
+    Declaration("non_annex_iii_company", "--non-annex-iii-company", "--annex-iii-company",
+                "Made by a company outside Annex III of the pharmaceuticals proclamation "
+                "(9903.04.61, until 2026-09-28), or by one in it."),
     Declaration("allied_components", "--allied-components", None,
                 "Drone whose critical components are certified US or allied (9903.08.24)."),
     Declaration("certified_auto_part", "--certified-auto-part", None,
                 "An auto part certified for US production or repair (9903.94.54/.55)."),
+    Declaration("not_heavy_vehicle", "--not-heavy-vehicle", "--heavy-vehicle",
+                "Not a medium- or heavy-duty vehicle nor a part of one (9903.74.05/.11), or one."),
+    Declaration("not_wooden", "--not-wooden", None,
+                "Goods of the cabinet and vanity lines that are not wooden cabinets, vanities or "
+                "their parts (9903.76.04)."),
 )  # fmt: skip
 DECLARATION_FIELDS = tuple(d.field for d in DECLARATIONS)
 _TRUE = {"true", "yes", "y", "1"}
@@ -91,9 +97,11 @@ class Shipment:
     advanced_chips: bool | None = None
     chip_end_use_exempt: bool | None = None
     generic_pharma: bool | None = None
-    annex_iii_company: bool | None = None
+    non_annex_iii_company: bool | None = None
     allied_components: bool | None = None
     certified_auto_part: bool | None = None
+    not_heavy_vehicle: bool | None = None
+    not_wooden: bool | None = None
 
     def __post_init__(self) -> None:
         if (self.hts is None) == (self.category is None):
