@@ -195,9 +195,9 @@ def test_category_of_goods(schedule):
 
     assert category(CAR) == "autos"
     assert category(GEARBOX) == "auto-parts"
-    # Not an auto part, a ball bearing is still a steel derivative (footnoted to U.S. note 16
-    # in the 2025 exports): steel.
-    assert category("84821010", not_auto_part=True) == "steel"
+    # Not an auto part, a ball bearing is general goods in May 2025 (the note 38(i) parts list,
+    # where 8482.10.10 is too, starts on 2025-11-01).
+    assert category("84821010", not_auto_part=True) == "general"
     assert category(STEEL_PLATE) == "steel"
     assert category(ALU_PROFILE) == "aluminum"
     assert category(MOTORCYCLE) == "general"

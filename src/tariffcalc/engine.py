@@ -110,7 +110,8 @@ class _Charge:
 
 def classify(schedule: Schedule, shipment: Shipment, on: date) -> str:
     """The category of the goods on an entry date: the first category (in CATEGORIES order)
-    whose measures' lists cover the HTS number (a provision counts from the date it was listed,
+    whose measures in force on the date cover the HTS number (a provision counts from the date
+    it was listed,
     a measure that needs a declaration counts only when it is made, and a declaration such as
     "not an auto part" takes the goods out), else general."""
     if shipment.category is not None:
@@ -128,8 +129,8 @@ def classify(schedule: Schedule, shipment: Shipment, on: date) -> str:
                 charged_without = declared is None and measure.scope.when_undeclared == "charge"
                 if declared is not True and not charged_without:
                     continue
-            if measure.last_day is not None and measure.last_day < on:
-                continue
+            if measure.period_on(on) is None:
+                continue  # not a measure of that date (a later action, an ended one)
             for name in measure.scope.lists:
                 entry = schedule.find_in_list(name, shipment.hts)
                 if entry is not None and (entry.listed_from is None or entry.listed_from <= on):
