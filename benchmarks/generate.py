@@ -19,7 +19,7 @@ from pathlib import Path
 # (HTS number, MFN rate column or "" when the schedule knows it, metal content share or None)
 GOODS = [
     ("8703.23.01", "", None),  # passenger car
-    ("8703.24.01.00", "", None),
+    ("8703.24.01.50", "", None),  # a statistical line: new, 5 or 6 cylinders
     ("8703.80.00", "", None),
     ("8704.21.01", "", None),  # light truck, MFN 25%
     ("8708.40.11", "", None),  # gearbox, listed part

@@ -11,10 +11,10 @@ SCHEDULE_FILE = REPO / "tariffs.yaml"
 
 
 @pytest.fixture(autouse=True)
-def no_user_mfn_table(tmp_path_factory, monkeypatch):
-    """Tests never read an MFN table the developer imported into their own data folder."""
-    empty = tmp_path_factory.mktemp("mfn") / "mfn-table.json"
-    monkeypatch.setenv("TARIFFCALC_MFN_TABLE", str(empty))
+def no_user_hts_revisions(tmp_path_factory, monkeypatch):
+    """Tests never read HTS revisions the developer imported into their own data folder."""
+    empty = tmp_path_factory.mktemp("hts-data")
+    monkeypatch.setenv("TARIFFCALC_HTS_DATA", str(empty))
     monkeypatch.setenv("TARIFFCALC_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 

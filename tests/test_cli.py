@@ -56,7 +56,8 @@ def test_quote_hold_lifted_scenario():
     assert data["lines"][1]["heading"] == "9903.01.53"
 
 
-@pytest.mark.parametrize("hts", ["8703.24.01", "87032401", "8703240100", " 8703.24.01.00 "])
+@pytest.mark.parametrize(
+    "hts", ["8703.24.01", "87032401", "8703240150", " 8703.24.01.50 ", "8703.24.0150"])
 def test_quote_accepts_hts_forms(hts):
     result = run("quote", "--hts", hts, "--value", "60000", "--date", "2025-04-09",
                  "--format", "json")

@@ -72,8 +72,8 @@ CASES = [
     ("general, Annex II", dict(hts=MOTORCYCLE, value=D(20000), annex_ii=True), "2025-05-03", None,
      [("mfn", "8711.50.00", "0.024", "480.00")], "480.00", "0.00", ["reciprocal"]),
     # Electronics (8542) are exempt from the reciprocal duty; ICs are Free.
-    ("electronics", dict(hts="8542310000", value=D(1000)), "2025-05-03", None,
-     [("mfn", "8542.31.00.00", "0", "0.00")], "0.00", "0.00", ["reciprocal"]),
+    ("electronics", dict(hts="8542310015", value=D(1000)), "2025-05-03", None,
+     [("mfn", "8542.31.00.15", "0", "0.00")], "0.00", "0.00", ["reciprocal"]),
     # Half-up rounding: 10.25 x 10% = 1.025 -> 1.03 (banker's rounding would say 1.02).
     ("rounding half up", dict(category="general", value=D("10.25"), mfn_rate=D(0)), "2025-04-05",
      None, [("mfn", "-", "0", "0.00"), ("reciprocal", "9903.01.25", "0.1", "1.03")], "1.03",
@@ -204,21 +204,26 @@ def test_category_of_goods(schedule):
 
 
 def test_unknown_mfn_is_unknown_not_zero(schedule):
-    quote = _run(schedule, dict(hts="94036080", value=D(1000)), "2025-05-03", None)
+    # Raw cane sugar 1701.12.05: the HTS export's rate is a sliding scale by polarization
+    # ("3.6606¢/kg less 0.020668¢/kg for each degree under 100 degrees..."), not a plain
+    # rate: never guessed, so the base duty is unknown and the warning says why.
+    quote = _run(schedule, dict(hts="17011205", value=D(1000)), "2025-05-03", None)
     assert quote.base_duty is None and quote.total_duty is None and quote.effective_rate is None
     assert quote.additional_duty == D("100.00")
-    assert any("MFN rate of 9403.60.80 is not known" in w for w in quote.warnings)
+    assert any("1701.12.05 is published as '3.6606¢/kg less" in w for w in quote.warnings)
 
 
-def test_secondary_source_mfn_warns(schedule):
+def test_mfn_rate_comes_from_the_revision_in_force(schedule):
+    # 7208.51.00 is Free in every export; the line's why names the revision it came from
+    # (2025 Revision 11 is in force on 2025-05-03, revisions.csv).
     quote = _run(schedule, dict(hts=STEEL_PLATE, value=D(1000)), "2025-05-03", None)
-    assert any("confidence M" in w for w in quote.warnings)
-    # A free rate reads as 0% (not a bare "%") in the warning and in the line's why.
-    assert any(w.startswith("the MFN rate 0% for ") for w in quote.warnings)
-    assert quote.lines[0].why.startswith("MFN 0%: ")
-    declared = _run(schedule, dict(hts=STEEL_PLATE, value=D(1000), mfn_rate=D(0)), "2025-05-03",
-                    None)
-    assert not any("confidence" in w for w in declared.warnings)
+    assert quote.lines[0].why.startswith("MFN Free: 7208.51.00, ")
+    assert "source: HTS 2025 rev 11 (USITC export)" in quote.lines[0].why
+    assert not any("MFN" in w for w in quote.warnings)
+    # A declared rate wins over the export's.
+    declared = _run(schedule, dict(hts=STEEL_PLATE, value=D(1000), mfn_rate=D("0.01")),
+                    "2025-05-03", None)
+    assert declared.lines[0].amount == D("10.00")
 
 
 def test_content_not_declared_charges_full_value_and_says_so(schedule):

@@ -177,8 +177,8 @@ CASES = [
       ("aluminum-derivatives-other-232", "9903.85.08", "0.5", "1500.00")],
      "2800.00", "0.00", []),
     # Listed in U.S. note 2(aa)(ii) (9903.03.03): no surcharge.
-    ("Section 122 exempt list", dict(hts="8542310000", value=D(1000)), "2026-03-02", None,
-     [("mfn", "8542.31.00.00", "0", "0.00")], "0.00", "0.00", ["section-122"]),
+    ("Section 122 exempt list", dict(hts="8542310015", value=D(1000)), "2026-03-02", None,
+     [("mfn", "8542.31.00.15", "0", "0.00")], "0.00", "0.00", ["section-122"]),
     ("metals on 2026-04-05", dict(hts=STEEL_PLATE, value=D(100000)), "2026-04-05", None,
      [("mfn", "7208.51.00", "0", "0.00"), ("steel-232", "9903.81.87", "0.5", "50000.00")],
      "50000.00", "0.00", ["section-122"]),

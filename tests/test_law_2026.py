@@ -55,7 +55,8 @@ COPPER_MFN = D("0.03")  # 7408.11.60.00 general "3%" (2025 rev 17, 2026 rev 6)
 CONDUCTOR = "85444290"  # lists (vi) L15798 AND (viii) L15909; MFN 2.6% (2026 rev 6)
 HINGE = "83021060"  # lists (vi) L15781 AND (vii) L15841; MFN 3.5% (2026 rev 6)
 STRANDED = "76141010"  # lists (ii) L15681 AND (iv) L15739; MFN 4.9% (7614.10.10.00, 2026 rev 6)
-BUMPER = "87081030"  # lists (vi) L15800 and (vii) L15899; auto-parts list line 105; MFN 2.5%
+BUMPER = "87081030"  # lists (vi) L15800 and (vii) L15899; auto-parts list line 105; MFN 2.5%;
+#                     also on the note 38(i) medium/heavy-vehicle parts list (L36370-36440)
 CAR = "87032401"  # REF §3.1; MFN 2.5% (2026 rev 6)
 FORKLIFT = "84271040"  # list (vii) L15852 (Rev 6); (xi) from 2026-06-08 (REF §9.1, M); MFN Free
 
@@ -192,7 +193,8 @@ CASES = [
     ("casting 7616.99.51.60 2025-07-15",
      dict(hts=ALU_CASTING, value=D(10000), mfn_rate=ALU_MFN, aluminum_content=D(4000)),
      "2025-07-15", None,
-     [("mfn", "7616.99.51.60", "0.025", "250.00"), ("aluminum-232", "9903.85.02", "0.5", "5000.00")],
+     [("mfn", "7616.99.51.60", "0.025", "250.00"),
+      ("aluminum-232", "9903.85.02", "0.5", "5000.00")],
      "5250.00", "0.00", {"reciprocal": None}),
     # Other suffix .90: ch. 76 derivative (9903.85.07) on the content: 50% x 4,000 = 2,000;
     # reciprocal 10% x 6,000 = 600, 840 on hold (same as test_history's ALU_DOOR reasoning).
@@ -206,7 +208,8 @@ CASES = [
     # 2026: .60 is on list (i) (L15675): 50% of 10,000 = 5,000 (9903.82.02).
     ("casting 7616.99.51.60 2026-04-06",
      dict(hts=ALU_CASTING, value=D(10000), mfn_rate=ALU_MFN), "2026-04-06", None,
-     [("mfn", "7616.99.51.60", "0.025", "250.00"), ("aluminum-232", "9903.82.02", "0.5", "5000.00")],
+     [("mfn", "7616.99.51.60", "0.025", "250.00"),
+      ("aluminum-232", "9903.82.02", "0.5", "5000.00")],
      "5250.00", "0.00", S122_OUT),
     # .90 is on list (ii) (L15684): 50% (9903.82.02) = 5,000.
     ("other 7616.99.51.90 2026-04-06",
@@ -280,7 +283,8 @@ CASES = [
     ("vises of US steel",
      dict(hts=VISES, value=D(10000), mfn_rate=VISES_MFN, metal_weight_under_15=False,
           us_metal=True), "2026-05-01", None,
-     [("mfn", "8205.70.00", "0.05", "500.00"), ("us-metal-2026-232", "9903.82.06", "0.1", "1000.00")],
+     [("mfn", "8205.70.00", "0.05", "500.00"),
+      ("us-metal-2026-232", "9903.82.06", "0.1", "1000.00")],
      "1500.00", "0.00", S122_OUT),
 
     # ======== machining centre 8457.10.00: list (x), 15% inclusive of MFN ========
@@ -387,11 +391,13 @@ CASES = [
     ("car 2026-04-06", dict(hts=CAR, value=D(60000), mfn_rate=D("0.025")), "2026-04-06", None,
      [("mfn", "8703.24.01", "0.025", "1500.00"), ("autos-232", "9903.94.41", "0.125", "7500.00")],
      "9000.00", "0.00", {"section-122": "9903.03.06"}),
-    # Bumper 8708.10.30: a listed auto part (auto-parts-hts.txt l. 105) AND on lists (vi)/(vii).
-    # Note 33(l) (REPORT: CH99 L35664-35668): parts under 9903.94.42/.43 are not subject to
+    # Bumper 8708.10.30: a listed auto part (auto-parts-hts.txt l. 105) AND on lists (vi)/(vii)
+    # AND on the note 38(i) list; declared not a medium/heavy-vehicle part (38(l), L36441-36442:
+    # 9903.74.11). Note 33(l) (CH99 L35664-35668): parts under 9903.94.42/.43 are not subject to
     # 9903.82.02/.04-.19. So 15% inclusive: 12.5% x 10,000 = 1,250 + MFN 250.
     ("bumper 2026-04-06: the auto part duty displaces metals",
-     dict(hts=BUMPER, value=D(10000), mfn_rate=D("0.025"), metal_weight_under_15=False),
+     dict(hts=BUMPER, value=D(10000), mfn_rate=D("0.025"), metal_weight_under_15=False,
+          not_heavy_vehicle=True),
      "2026-04-06", None,
      [("mfn", "8708.10.30", "0.025", "250.00"),
       ("auto-parts-232", "9903.94.43", "0.125", "1250.00")],
@@ -443,17 +449,9 @@ def check(schedule, case) -> None:
     assert quote.total_duty == quote.base_duty + quote.additional_duty
 
 
-# Known disagreements between the law (as read above) and the engine: marked strict xfail here
-# with the reason, so that the expected value stays the hand-computed one.
-XFAIL: dict[str, str] = {}
-
-
 def _params():
     for case in CASES:
-        marks = ()
-        if case[0] in XFAIL:
-            marks = (pytest.mark.xfail(reason=XFAIL[case[0]], strict=True),)
-        yield pytest.param(case, id=case[0], marks=marks)
+        yield pytest.param(case, id=case[0])
 
 
 @pytest.mark.parametrize("case", list(_params()))
@@ -535,12 +533,17 @@ def test_8_digit_7616_99_51_in_2026(schedule):
     # duty at most (16(a)), the higher 50% = 5,000 until the 10-digit line is given, and a
     # warning that names the 25% lines so the user can give it.
     quote = _run(schedule, dict(hts=ALU_8, value=D(10000), mfn_rate=ALU_MFN), "2026-04-06")
+    flat = [w.replace(".", "") for w in quote.warnings]
+    assert any("7616995130" in w and "7616995140" in w for w in flat), quote.warnings
+
+
+def test_8_digit_7616_99_51_in_2026_is_priced(schedule):
+    quote = _run(schedule, dict(hts=ALU_8, value=D(10000), mfn_rate=ALU_MFN), "2026-04-06")
+    assert not any(ln.measure == "section-122" for ln in quote.lines)
     lines = _metal_lines(quote)
     assert [(ln.heading, ln.rate, ln.amount) for ln in lines] == [
         ("9903.82.02", D("0.5"), D("5000.00"))]
     assert quote.total_duty == D("5250.00")
-    flat = [w.replace(".", "") for w in quote.warnings]
-    assert any("7616995130" in w and "7616995140" in w for w in flat), quote.warnings
 
 
 def test_undeclared_weight_warns_naming_the_option(schedule):
@@ -573,10 +576,18 @@ def test_undeclared_content_in_2025_and_not_in_2026(schedule):
 
 
 def test_bumper_not_an_auto_part_pays_metals(schedule):
-    # Declared not a part of a passenger vehicle (note 33(h)(ii): 9903.94.06, 0%): the metals
-    # lists (vi)/(vii) apply, one heading: 25% x 10,000 = 2,500 + MFN 250; no S122.
+    # Declared not a part of a passenger vehicle (note 33(h)(ii): 9903.94.06, 0%) nor of a
+    # medium/heavy vehicle (note 38(l), L36441-36442: 9903.74.11): the metals lists (vi)/(vii)
+    # apply, one heading: 25% x 10,000 = 2,500 + MFN 250; no S122.
     quote = _run(schedule, dict(hts=BUMPER, value=D(10000), mfn_rate=D("0.025"),
-                                not_auto_part=True, metal_weight_under_15=False), "2026-04-06")
+                                not_auto_part=True, not_heavy_vehicle=True,
+                                metal_weight_under_15=False), "2026-04-06")
     assert [(ln.heading, ln.amount) for ln in _metal_lines(quote)] == [("9903.82.09", D("2500.00"))]
     assert quote.total_duty == D("2750.00")
     assert not any(ln.measure == "section-122" for ln in quote.lines)
+    # Whatever vehicle it is a part of, a part under 9903.94.42/.43 (33(l)) or 9903.74.08
+    # (38(h), L36351-36356) is not subject to 9903.82.02/.04-.19: no metals line.
+    for flags in (dict(), dict(not_heavy_vehicle=True), dict(not_auto_part=True)):
+        quote = _run(schedule, dict(hts=BUMPER, value=D(10000), mfn_rate=D("0.025"),
+                                    metal_weight_under_15=False, **flags), "2026-04-06")
+        assert not any(ln.heading.startswith("9903.82.") for ln in quote.lines), flags

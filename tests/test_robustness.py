@@ -120,7 +120,7 @@ BAD_OPTIONS = [
     ["rates", "--date", "2025-13-01"],
     ["rates", "--format", "xml"],
     ["timeline", "--hts", "8711.50.00", "--from", "nope"],
-    ["hts", "import", "/nonexistent/hts.json"],
+    ["hts", "import", "/nonexistent/hts.json", "--effective", "2026-10-01"],
 ]
 
 

@@ -98,9 +98,9 @@ def test_packaged_schedule(schedule):
     # Most specific provision wins: 8707 and 8707.10.00.20 are both listed.
     assert schedule.find_in_list("auto-parts", "8707100020").code == "8707100020"
     assert schedule.find_in_list("auto-parts", "8707100099").code == "8707"
-    assert schedule.mfn_rate("8703240100").rate == Decimal("0.025")
-    assert schedule.mfn_rate("8704210100").rate == Decimal("0.25")
-    assert schedule.mfn_rate("9999999999") is None
+    # The packaged schedule keeps no MFN table of its own: every line's rate comes from the
+    # official HTS export of the revision in force (tariffcalc.htsdata).
+    assert schedule.mfn == () and schedule.mfn_rate("8703240150") is None
 
 
 def test_a_cached_schedule_loads_and_prices_without_pydantic(tmp_path):
@@ -136,7 +136,3 @@ def test_the_loaded_schedule_is_plain_and_frozen(schedule):
     assert isinstance(schedule, Rule) and isinstance(schedule.measures[0].rates[0], Rule)
     with pytest.raises(AttributeError, match="frozen"):
         del schedule.measures[0].title
-    # The look-up tables are rebuilt with the schedule, and a schedule with more MFN rates is
-    # a new schedule.
-    extra = schedule.with_mfn(())
-    assert extra is not schedule and extra.mfn == schedule.mfn

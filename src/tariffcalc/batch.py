@@ -191,6 +191,8 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "civil_aircraft": ("civil_aircraft",),
     "mode": ("mode", "transport_mode", "mode_of_transport"),
     "quantity": ("quantity", "qty"),
+    "origin": ("origin", "country_of_origin", "country_of_origin_code", "coo", "origin_country",
+               "origin_country_code"),
     **{name: (name,) for name in DECLARATION_FIELDS},
 }  # fmt: skip
 _ALIAS_TO_FIELD = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
@@ -784,7 +786,7 @@ class _Linear:
 
 # Cells the fast path reads as they are; any other declared field sends the row to the engine.
 _LINEAR_FIELDS = ("hts", "category", "date", "mfn_rate", "auto_part", "annex_ii",
-                  "civil_aircraft", "mode", *DECLARATION_FIELDS)  # fmt: skip
+                  "civil_aircraft", "mode", "origin", *DECLARATION_FIELDS)  # fmt: skip
 _AMOUNT_FIELDS = ("metal_content", "steel_content", "aluminum_content", "copper_content",
                   "us_content", "quantity")  # fmt: skip
 _PROBE_VALUE = "1000"

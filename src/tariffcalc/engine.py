@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from . import htsdata
 from .errors import InputError, ScheduleError, UnknownRateError
 from .fees import harbor_maintenance_fee, merchandise_processing_fee
 from .hts import format_hts
@@ -159,13 +160,18 @@ def _scope_entry(
     return measure.scope.all_goods, None
 
 
-def _longer_listings(schedule: Schedule, measure: Measure, hts: str) -> list[str]:
+def _longer_listings(
+    schedule: Schedule, measure: Measure, hts: str
+) -> list[tuple[str, ProvisionEntry]]:
     """Statistical lines (10 digits) under an 8-digit HTS number that the measure's lists name
-    although the 8-digit line itself is not on them: a 10-digit code would be priced otherwise."""
-    found: list[str] = []
+    although the 8-digit line itself is not on them, with their list entries."""
+    found: dict[str, ProvisionEntry] = {}
     for name in measure.scope.lists:
-        found += schedule.longer_in_list(name, hts)
-    return sorted(set(found))
+        for code in schedule.longer_in_list(name, hts):
+            entry = schedule.find_in_list(name, code)
+            if entry is not None:
+                found.setdefault(code, entry)
+    return sorted(found.items())
 
 
 def _exclusion_on(
@@ -248,6 +254,9 @@ class PricingPlan:
     # (measure, warning) for declarations the shipment did not make that would take the goods
     # out of a measure: said when the measure is charged.
     undeclared: tuple[tuple[str, str], ...] = ()
+    # (measure, statistical lines) for measures that reach only some 10-digit lines of an
+    # 8-digit HTS number: the goods are charged as one of them, the higher duty.
+    partial: tuple[tuple[str, str], ...] = ()
 
 
 def plan_key(shipment: Shipment) -> tuple[object, ...]:
@@ -273,22 +282,22 @@ def plan_pricing(
     excluded: list[ExcludedMeasure] = []
     not_in_force: list[ExcludedMeasure] = []
     hts_label = format_hts(shipment.hts) if shipment.hts is not None else None
-    mfn, mfn_problem = _mfn_source(schedule, shipment, hts_label, warnings)
+    line = _hts_line(shipment, on)
+    mfn, mfn_problem = _mfn_source(schedule, shipment, hts_label, warnings, line)
 
     charges: list[tuple[Measure, RatePeriod, ProvisionEntry | None]] = []
     undeclared: list[tuple[str, str]] = []
+    partial: list[tuple[str, str]] = []
     for measure in schedule.measures:
         in_scope, entry = _scope_entry(schedule, measure, shipment)
+        if not in_scope and shipment.hts is not None and len(shipment.hts) == 8:
+            # A measure that reaches some statistical lines of an 8-digit line: the goods are
+            # charged as one of them (the higher duty) until the 10-digit number says otherwise.
+            longer = _longer_listings(schedule, measure, shipment.hts)
+            if longer:
+                in_scope, entry = True, longer[0][1]
+                partial.append((measure.id, ", ".join(format_hts(code) for code, _ in longer)))
         if not in_scope:
-            if shipment.hts is not None and len(shipment.hts) == 8 and measure.period_on(on):
-                longer = _longer_listings(schedule, measure, shipment.hts)
-                if longer:
-                    lines = ", ".join(format_hts(code) for code in longer)
-                    warnings.append(
-                        f"{measure.id} ({measure.title}) reaches the statistical lines {lines} "
-                        f"of {hts_label}, not the others: priced as {hts_label} without it; "
-                        "give the 10-digit HTS number if the goods are one of those lines"
-                    )
             continue
         required = measure.scope.requires
         if required is not None and getattr(shipment, required) is not True:
@@ -345,6 +354,7 @@ def plan_pricing(
         warnings=tuple(warnings),
         gaps=tuple(g for g in schedule.gaps if g.concerns_goods(on, shipment.hts, category)),
         undeclared=tuple(undeclared),
+        partial=tuple(partial),
     )
 
 
@@ -459,6 +469,16 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
         )
 
     charged = {line.measure for line in lines}
+    reached = {measure.id for measure, _, _ in plan.charges}
+    partial = [(measure_id, codes) for measure_id, codes in plan.partial if measure_id in reached]
+    if partial:
+        listed = "; ".join(f"{codes} ({measure_id})" for measure_id, codes in partial)
+        kept = ", ".join(m for m, _ in partial if m in charged) or "none of them"
+        warnings.append(
+            f"{hts_label}: some of its statistical lines are on Section 232 lists: {listed}; "
+            f"priced at the higher duty ({kept}); give the 10-digit HTS number to price the "
+            "goods as the line they are"
+        )
     by_text: dict[str, list[str]] = {}
     for measure_id, text in plan.undeclared:
         if measure_id in charged:
@@ -511,28 +531,69 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
 
 
 def _mfn_source(
-    schedule: Schedule, shipment: Shipment, goods: str | None, warnings: list[str]
+    schedule: Schedule,
+    shipment: Shipment,
+    goods: str | None,
+    warnings: list[str],
+    line: htsdata.HTSLine | None,
 ) -> tuple[_MFNSource | None, str]:
-    """The MFN rate: the shipment's own, or the schedule's table (including an imported HTS
-    revision); or None and why it is unknown."""
+    """The MFN rate: the shipment's own, else the schedule's own table (a schedule may carry
+    one), else the HTS revision in force on the entry date; or None and why it is unknown."""
     if shipment.mfn_rate is not None:
         rate = shipment.mfn_rate
         return _MFNSource(rate, (), format_percent(rate), "declared with the shipment"), ""
     known = schedule.mfn_rate(shipment.hts) if shipment.hts is not None else None
-    if known is None:
+    if known is not None:
+        if known.confidence != "H":
+            warnings.append(
+                f"the MFN rate {known.label} for {format_hts(known.provision)} rests on a "
+                f"secondary source (confidence {known.confidence}); confirm it or give the "
+                "shipment's own MFN rate"
+            )
+        source = f"{format_hts(known.provision)}, {known.goods}; source: {known.source}"
+        return _MFNSource(known.rate, known.specific, known.label, source), ""
+    if line is None:
         what = goods or f"category {shipment.category}"
         return None, (
-            f"the MFN rate of {what} is not known to the schedule (give it with --mfn-rate / "
-            "column mfn_rate, or import the HTS with `tariffcalc hts import`)"
+            f"the MFN rate of {what} is not known without an HTS number (give it with "
+            "--mfn-rate / column mfn_rate)"
         )
-    if known.confidence != "H":
-        warnings.append(
-            f"the MFN rate {known.label} for {format_hts(known.provision)} rests on a secondary "
-            f"source (confidence {known.confidence}); confirm it or give the shipment's own "
-            "MFN rate"
+    where = f"HTS {line.revision.replace('_', ' ')} (USITC export)"
+    if line.ad_valorem is None:
+        published = line.general or "no rate"
+        return None, (
+            f"the MFN rate of {goods} is published as {published!r} in {where}, which is not a "
+            "plain rate (give it with --mfn-rate / column mfn_rate)"
         )
-    source = f"{format_hts(known.provision)}, {known.goods}; source: {known.source}"
-    return _MFNSource(known.rate, known.specific, known.label, source), ""
+    description = line.description if len(line.description) <= 80 else (
+        "..." + line.description[-77:]
+    )
+    source = f"{goods}, {description}; source: {where}"
+    return _MFNSource(line.ad_valorem, line.specific, line.general, source), ""
+
+
+def _hts_line(shipment: Shipment, on: date) -> htsdata.HTSLine | None:
+    """The shipment's HTS number as a line of the revision in force on the entry date; an
+    InputError naming the nearest real lines if it is not one."""
+    if shipment.hts is None:
+        return None
+    found = htsdata.line(shipment.hts, on)
+    if found is not None and (len(shipment.hts) == 10 or found.rate_code is not None):
+        return found
+    revision = htsdata.revision_on(on).name.replace("_", " ")
+    goods_chapter = shipment.hts[:2] not in htsdata.SPECIAL_CHAPTERS
+    candidates = [
+        code
+        for code in htsdata.nearest(shipment.hts, on, 6)
+        if not goods_chapter or code[:2] not in htsdata.SPECIAL_CHAPTERS
+    ]
+    near = ", ".join(candidates[:3]) or "none found"
+    what = "statistical suffix" if len(shipment.hts) == 10 and htsdata.line(
+        shipment.hts[:8], on) is not None else "tariff line"
+    raise InputError(
+        f"hts: {format_hts(shipment.hts)} is not a {what} of the HTS in force on {on} "
+        f"({revision}); nearest: {near}"
+    )
 
 
 def _ordinary_duty(

@@ -11,8 +11,9 @@ from typing import Generic, TypeVar
 from .errors import InputError, quoted
 
 # A shipment's HTS number: the 8-digit tariff line or the 10-digit statistical reporting number,
-# written with the usual dots (8703.23.01, 8703.23.01.00) or as bare digits (87032301).
-_DOTTED = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})(?:\.(\d{2}))?$", re.ASCII)
+# written with the usual dots (8703.23.01, 8703.23.01.90, 8703.23.0190) or as bare digits
+# (87032301, 8703230190).
+_DOTTED = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})(?:\.?(\d{2}))?$", re.ASCII)
 _DIGITS = re.compile(r"^\d{8}(\d{2})?$", re.ASCII)
 # A provision named in a scope or a rate table: 4 to 10 digits, dotted or not.
 _PROVISION = re.compile(r"^\d{4}(?:\.?\d{2}){0,3}$", re.ASCII)
@@ -27,6 +28,11 @@ def normalize_hts(text: str, what: str = "HTS code") -> str:
     if _DIGITS.match(cleaned):
         return cleaned
     digits = cleaned.replace(".", "")
+    if digits.isdigit() and len(digits) == 7:
+        raise InputError(
+            f"{what}: {quoted(text)} has 7 digits; HTS numbers have 8 or 10 "
+            "(a spreadsheet may have dropped a leading zero, e.g. 0902.10.10)"
+        )
     if digits.isdigit() and len(digits) == 9:
         raise InputError(
             f"{what}: {quoted(text)} has 9 digits; HTS numbers have 8 or 10 "

@@ -229,8 +229,18 @@ def revision_on(day: date) -> Revision:
     return found[0]
 
 
+def user_folder() -> Path:
+    """Where ``tariffcalc hts import`` adds revisions: $TARIFFCALC_HTS_DATA, else hts/ in the
+    user's data folder ($XDG_DATA_HOME/tariffcalc, ~/.local/share/tariffcalc)."""
+    override = os.environ.get(HTS_DATA_ENV, "").strip()
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tariffcalc" / "hts"
+
+
 def _catalog() -> _Catalog:
-    env_folder = os.environ.get(HTS_DATA_ENV, "").strip()
+    env_folder = str(user_folder())
     key = (env_folder, tuple(_extra_folders))
     cached = _catalog_cache.get(key)
     if cached is not None:
@@ -524,8 +534,18 @@ def revision_name(path: Path) -> str:
     return stem.removeprefix("hts_")
 
 
+# The columns of the USITC CSV export and the JSON keys they carry.
+_CSV_COLUMNS = {
+    "hts number": "htsno", "indent": "indent", "description": "description",
+    "unit of quantity": "units", "general rate of duty": "general",
+    "special rate of duty": "special", "column 2 rate of duty": "other",
+    "footnotes": "footnotes",
+}  # fmt: skip
+
+
 def read_export(path: Path) -> list[dict[str, Any]]:
-    """The objects of a USITC export, gzip'd or not; HTSDataError if it is not one."""
+    """The objects of a USITC export: the JSON (gzip'd or not) or the CSV that the USITC
+    publishes for each revision; HTSDataError if it is neither."""
     import gzip
     import json
 
@@ -533,12 +553,50 @@ def read_export(path: Path) -> list[dict[str, Any]]:
         raw = path.read_bytes()
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
-        data = json.loads(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
+        if not text.lstrip().startswith("["):
+            return _csv_records(text, path)
+        data = json.loads(text)
     except (OSError, ValueError, EOFError) as exc:
         raise HTSDataError(f"{path}: cannot read the USITC HTS export ({exc})") from None
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         raise HTSDataError(f"{path}: expected a JSON array of HTS objects (the USITC export)")
     return data
+
+
+def _csv_records(text: str, path: Path) -> list[dict[str, Any]]:
+    """The rows of the USITC CSV export as the JSON export's objects (units and footnotes,
+    written as lists or plain text in the CSV, become lists)."""
+    import csv
+    import io
+    import json
+
+    reader = csv.DictReader(io.StringIO(text))
+    names = {name: _CSV_COLUMNS.get(name.strip().lower()) for name in reader.fieldnames or ()}
+    if "htsno" not in names.values() or "general" not in names.values():
+        raise HTSDataError(
+            f"{path}: not a USITC HTS export (expected a JSON array, or a CSV with the columns "
+            "'HTS Number' and 'General Rate of Duty')"
+        )
+    records: list[dict[str, Any]] = []
+    for row in reader:
+        record: dict[str, Any] = {key: row.get(name) or "" for name, key in names.items() if key}
+        for key in ("units", "footnotes"):
+            cell = str(record.get(key) or "").strip()
+            try:
+                value = json.loads(cell) if cell.startswith("[") else None
+            except ValueError:
+                value = None
+            if key == "units":
+                record[key] = value if isinstance(value, list) else [cell] if cell else []
+            else:
+                notes = value if isinstance(value, list) else [cell] if cell else []
+                record[key] = [
+                    note if isinstance(note, dict) else {"columns": ["general"], "value": note}
+                    for note in notes
+                ]
+        records.append(record)
+    return records
 
 
 def export_rows(records: Iterable[dict[str, Any]]) -> Iterator[tuple[str, list[Any]]]:

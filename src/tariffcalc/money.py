@@ -48,11 +48,14 @@ def parse_positive_amount(text: str, what: str) -> Decimal:
 
 
 def parse_rate(text: str, what: str) -> Decimal:
-    """Parse a rate written as a percentage (``2.5%``) or a decimal fraction (``0.025``).
+    """Parse a rate written as a percentage (``2.5%``), a decimal fraction (``0.025``) or
+    ``Free``.
 
     The result is a fraction between 0 and 1 inclusive.
     """
     cleaned = plain_text(text)
+    if cleaned.lower() == "free":  # as the HTS prints a rate of 0
+        return Decimal(0)
     percent = cleaned.endswith("%")
     number = cleaned[:-1].strip() if percent else cleaned
     if not _NUMBER.match(number):

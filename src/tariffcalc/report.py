@@ -3,11 +3,13 @@ decimal-fraction strings. The command line renders these; other programs can con
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from .engine import Quote
 from .money import format_money, format_rate
+from .rules import Schedule
 
 
 def money_or_none(amount: Decimal | None) -> str | None:
@@ -72,3 +74,56 @@ def quote_to_dict(quote: Quote) -> dict[str, Any]:
         "landed_cost": money_or_none(quote.landed_cost),
         "warnings": list(quote.warnings),
     }
+
+
+def hts_line_report(schedule: Schedule, hts: str, on: date) -> dict[str, Any]:
+    """An HTS number as the revision in force on ``on`` reads it (description, unit, MFN) and
+    what the schedule does with it that day: the lists it is on, the measures that reach it
+    (charged, excluded and why, not in force), the declarations it turns on (warnings)."""
+    from . import htsdata
+    from .engine import plan_pricing, price_with_plan
+    from .errors import TariffError
+    from .hts import format_hts
+    from .shipment import Shipment
+
+    probe = Shipment(Decimal(10000), hts=hts)
+    plan = plan_pricing(schedule, probe, on)
+    try:  # which of the measures that reach the goods stacking leaves charged
+        quote = price_with_plan(schedule, plan, probe)
+        charged: set[str] | None = {line.measure for line in quote.lines}
+        displaced = [item for item in quote.excluded if item.kind == "stacking"]
+    except TariffError:
+        charged, displaced = None, []
+    line = htsdata.line(hts, on)
+    assert line is not None  # plan_pricing refuses a number that is not a line
+    lists = []
+    for name, plist in schedule.lists.items():
+        entry = schedule.find_in_list(name, hts)
+        if entry is not None:
+            lists.append({"list": name, "title": plist.title, "provision": format_hts(entry.code),
+                          "from": entry.listed_from.isoformat() if entry.listed_from else None})
+    return {
+        "hts": format_hts(hts),
+        "entry_date": on.isoformat(),
+        "revision": line.revision,
+        "description": line.description,
+        "units": list(line.units),
+        "general": line.general or None,
+        "mfn_rate": rate_or_none(line.ad_valorem),
+        "specific": [{"amount": f"{part.amount:f}", "unit": part.unit} for part in line.specific],
+        "category": plan.category,
+        "lists": lists,
+        "measures": [
+            {"measure": measure.id, "title": measure.title,
+             "heading": (entry.heading if entry else None) or period.heading or measure.heading,
+             "rate": rate_or_none(period.rate), "inclusive_of_mfn": period.inclusive_of_mfn,
+             "basis": period.basis,
+             "charged": None if charged is None else measure.id in charged}
+            for measure, period, entry in plan.charges
+        ],
+        "excluded": [{"measure": item.measure, "reason": item.reason, "heading": item.heading}
+                     for item in [*plan.excluded, *displaced]],
+        "not_in_force": [{"measure": item.measure, "reason": item.reason}
+                         for item in plan.not_in_force],
+        "warnings": [text for _, text in plan.undeclared] + list(plan.warnings),
+    }  # fmt: skip

@@ -132,17 +132,6 @@ class ScheduleRules:
         """The MFN rate of the most specific provision the schedule knows for this HTS number."""
         return self._mfn_index.lookup(hts)
 
-    def with_mfn(self: model.Schedule, rates: tuple[model.MFNRate, ...]) -> model.Schedule:  # type: ignore[misc]
-        """This schedule with more MFN rates (e.g. an imported HTS revision); for a provision
-        given both here and in ``rates``, ``rates`` wins."""
-        given = {rate.provision for rate in rates}
-        merged = tuple(r for r in self.mfn if r.provision not in given) + tuple(rates)
-        copy = object.__new__(type(self))
-        copy.__dict__.update(self.__dict__)
-        copy.__dict__["mfn"] = merged
-        copy.__dict__["_mfn_index"] = ProvisionIndex((rate.provision, rate) for rate in merged)
-        return copy
-
     def review_warning(self: model.Schedule, on: date) -> str | None:  # type: ignore[misc]
         """What to tell a user of rates on a date later than the schedule has been reviewed for."""
         if on <= self.reviewed_through:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -167,6 +168,23 @@ def parse_date(text: str, what: str) -> date:
         raise InputError(f"{what}: expected a date like 2025-05-03, got {quoted(text)}") from None
 
 
+# How exports write Japan as a country of origin: ISO 3166 alpha-2, alpha-3 and numeric codes,
+# the English and Japanese names. Anything else is another country: refused.
+_JAPAN = frozenset({"JP", "JPN", "392", "JAPAN", "日本", "日本国", "NIPPON", "NIHON"})
+
+
+def check_origin(text: str, what: str = "origin") -> None:
+    """Goods of Japan only: an origin that says anything else is refused (none means Japan)."""
+    cleaned = unicodedata.normalize("NFKC", text).strip().upper()
+    words = re.sub(r"[\s.\-_/()]+", " ", cleaned).split()
+    if cleaned in _JAPAN or (words and (words[0] in _JAPAN or words[-1] in _JAPAN)):
+        return
+    raise InputError(
+        f"{what}: tariffcalc prices goods of Japan only, got {quoted(text)} (leave it empty, "
+        "or write JP, JPN or Japan)"
+    )
+
+
 def parse_currency(text: str, what: str = "currency") -> str:
     cleaned = text.strip().upper()
     if not _CURRENCY.match(cleaned):
@@ -191,6 +209,9 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
     def label(key: str) -> str:
         return names.get(key, key)
 
+    origin_text = text("origin")
+    if origin_text is not None:
+        check_origin(origin_text, label("origin"))
     hts_text, category_text = text("hts"), text("category")
     if hts_text is not None and category_text is not None:
         raise InputError(f"{label('hts')} and {label('category')}: give one of them, not both")

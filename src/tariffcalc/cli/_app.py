@@ -18,10 +18,6 @@ import typer
 from rich.console import Console
 
 from ..errors import InputError, OutputError, ScheduleError, TariffError, UnknownRateError
-from ..hts_import import (
-    default_table_path,
-    load_table,
-)
 from ..money import format_percent
 from ..rules import SCHEDULE_ENV, Schedule, load_schedule
 from ..shipment import DECLARATIONS, Shipment, parse_date, shipment_from_fields
@@ -214,6 +210,10 @@ CivilAircraftOption = Annotated[
     bool,
     typer.Option("--civil-aircraft", help="An article of civil aircraft (9903.96.02)."),
 ]
+OriginOption = Annotated[
+    str | None,
+    typer.Option("--origin", help="Country of origin (default Japan; any other is refused)."),
+]
 CopperContentOption = Annotated[
     str | None,
     typer.Option("--copper-content", help="Value of the copper content (copper 232, 2025-26)."),
@@ -267,6 +267,7 @@ def goods_from_options(
     quantity: str | None = None,
     copper_content: str | None = None,
     declarations: dict[str, bool | None] | None = None,
+    origin: str | None = None,
 ) -> Shipment:
     """The shipment the goods options describe; errors name the option. ``declarations``
     holds the options of shipment.DECLARATIONS by field (None: not given)."""
@@ -282,6 +283,7 @@ def goods_from_options(
         "aluminum_content": aluminum_content,
         "us_content": us_content,
         "copper_content": copper_content,
+        "origin": origin,
         "not_auto_part": _flag_text(not_auto_part),
         "annex_ii": "true" if annex_ii else None,
         "civil_aircraft": "true" if civil_aircraft else None,
@@ -308,12 +310,8 @@ def entry_date_or_today(text: str | None, option: str = "--date") -> date:
 
 
 def schedule_for(path: Path | None) -> Schedule:
-    """The schedule, with the MFN rates of an imported HTS revision if there is one."""
-    schedule = load_schedule(path)
-    table = default_table_path()
-    if table.is_file():
-        schedule = schedule.with_mfn(load_table(table))
-    return schedule
+    """The schedule of --schedule (or $TARIFFCALC_SCHEDULE, or the packaged one)."""
+    return load_schedule(path)
 
 
 def choice(value: str, allowed: tuple[str, ...], option: str) -> str:

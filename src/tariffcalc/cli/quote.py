@@ -13,6 +13,7 @@ from ..money import format_percent
 from ..report import quote_to_dict
 from ..rules import Schedule
 from ._app import (
+    OriginOption,
     AdvancedChipsOption,
     AlliedComponentsOption,
     AnnexIiiOption,
@@ -74,6 +75,7 @@ def quote(
     annex_ii: AnnexIiOption = False,
     civil_aircraft: CivilAircraftOption = False,
     copper_content: CopperContentOption = None,
+    origin: OriginOption = None,
     no_metal: NoMetalOption = None,
     metal_weight_under_15: MetalWeightOption = None,
     us_metal: UsMetalOption = None,
@@ -123,6 +125,7 @@ def quote(
             "allied_components": allied_components,
             "certified_auto_part": certified_auto_part,
         },
+        origin,
     )
     on = entry_date_or_today(entry_date)
     schedule = schedule_for(schedule_path)

@@ -15,6 +15,7 @@ from ..report import money_or_none, rate_or_none
 from ..shipment import parse_date
 from ..timeline import change_dates, duty_timeline, step_chart
 from ._app import (
+    OriginOption,
     AdvancedChipsOption,
     AlliedComponentsOption,
     AnnexIiiOption,
@@ -76,6 +77,7 @@ def timeline(
     annex_ii: AnnexIiOption = False,
     civil_aircraft: CivilAircraftOption = False,
     copper_content: CopperContentOption = None,
+    origin: OriginOption = None,
     no_metal: NoMetalOption = None,
     metal_weight_under_15: MetalWeightOption = None,
     us_metal: UsMetalOption = None,
@@ -124,6 +126,7 @@ def timeline(
             "allied_components": allied_components,
             "certified_auto_part": certified_auto_part,
         },
+        origin,
     )
     schedule = schedule_for(schedule_path)
     first = min(change_dates(schedule)) - timedelta(days=1)
