@@ -4,10 +4,10 @@ The schedule (tariffs.yaml) reports each duty under a chapter 99 heading; the of
 exports (packaged as ``tariffcalc.htsdata``) print that heading's rate in its ``general``
 column. This walk takes every heading the schedule charges -- each rate period's heading (or
 its measure's), ``heading_if_mfn_at_or_above``, the ``on_hold`` heading, the headings of list
-entries -- and the headings it reports with no additional duty (exclusions, stacking rules,
-U.S. content), on each period's first day, last day (when it has one) and a middle day, within
-2025-01-01..2026-10-07, and checks the schedule's rate against the text of the revision in force
-on that day:
+entries -- the headings it reports with no additional duty (exclusions, stacking rules, U.S.
+content) and those of goods in transit, on each period's first day, last day (when it has one)
+and a middle day, within 2025-01-01..2026-10-07, and checks the schedule's rate against the
+text of the revision in force on that day:
 
 - "The duty provided in the applicable subheading + 25%" (or "+ a duty of 25%"): 25% added to
   MFN, on the full value (not inclusive of MFN);
@@ -256,7 +256,7 @@ def walk(schedule: Any) -> list[Check]:
                 charging.add(entry.heading)
 
     # Headings the schedule reports with nothing added: an exclusion, a stacking rule that
-    # takes a measure off, the U.S. content left uncharged. An exclusion that hands the goods to
+    # takes a measure off, the U.S. content left uncharged, goods in transit. An exclusion that hands the goods to
     # another measure's heading (US metal -> 9903.82.06/.07, allied drones -> 9903.08.24) is
     # checked above with that measure.
     nothing = Charge(ZERO, False, "value")
@@ -272,6 +272,12 @@ def walk(schedule: Any) -> list[Check]:
                     exclusion.heading, "exclusion", nothing)
             if measure.us_content is not None:
                 add(measure.id, period, window, measure.us_content.heading, "us_content", nothing)
+        # Goods in transit keep the earlier treatment under their own heading: nothing (no
+        # rate), or an earlier rate added to MFN (9903.01.25's 10% for the reciprocal duty).
+        for transit in measure.in_transit:
+            kept = Charge(transit.rate, False, "value") if transit.rate is not None else nothing
+            add(measure.id, transit, (transit.start, transit.end), transit.heading,
+                "in_transit", kept)
     # A stacking rule's heading is reported while the rule, a displacing measure and the
     # displaced one are all in force.
     for number, rule in enumerate(schedule.stacking):
@@ -287,7 +293,7 @@ def walk(schedule: Any) -> list[Check]:
                             continue
                         window = _overlap((period.start, period.end), (rule.start, rule.end))
                         window = _overlap(window, (other.start, other.end))
-                        add(f"stacking[{number}] {displacing} over {displaced}", period, window,
+                        add(f"stacking[{number}] over {displaced}", period, window,
                             rule.heading, "stacking", nothing)
     return sorted(checks.values(), key=lambda c: (c.heading, c.day, c.who, c.role))
 

@@ -233,7 +233,8 @@ def test_readme_library_snippet_runs_without_the_cli():
 def test_not_in_force_in_json_and_table():
     data = json.loads(run(*WORKED, "--format", "json").stdout)
     kinds = {item["measure"]: item["kind"] for item in data["not_in_force"]}
-    assert kinds == {"section-122": "not-yet-in-force", "steel-derivatives-other-232": "not-yet-listed"}
+    assert kinds == {"section-122": "not-yet-in-force", "forced-labor-301": "not-yet-in-force",
+                     "steel-derivatives-other-232": "not-yet-listed"}
     assert {item["kind"] for item in data["excluded"]} <= {"exclusion", "stacking", "scenario"}
     table = run(*WORKED).stdout
     # A surcharge on every good that starts next year says nothing about this entry; a list the

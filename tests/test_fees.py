@@ -42,11 +42,18 @@ def test_mpf_bounds_each_side_of_the_fiscal_year(schedule, value, on, mpf):
     assert quote(schedule, value, on).mpf == D(mpf)
 
 
-def test_mpf_after_the_known_fiscal_years_is_unknown(schedule):
-    result = quote(schedule, "100000", "2026-10-01", mode="air")
-    assert result.mpf is None and result.total_fees is None and result.landed_cost is None
-    assert any("bounds for entries of 2026-10-01 are not established" in w
-               for w in result.warnings)
+def test_mpf_of_fiscal_2027_and_after_the_known_years(schedule):
+    # FY2027 (from 2026-10-01): 0.3464% of 100,000 = 346.40, within 34.58-670.86 (CBP Dec.
+    # 26-14, reference §6: M, said in the fee's note).
+    fy2027 = quote(schedule, "100000", "2026-10-01", mode="air")
+    assert fy2027.mpf == D("346.40") and "confidence M" in fy2027.fee_notes[0]
+    # 1,000,000 -> 3,464.00, lowered to the FY2027 maximum 670.86 (FY2026's was 651.50).
+    assert quote(schedule, "1000000", "2026-10-01", mode="air").mpf == D("670.86")
+    assert quote(schedule, "1000000", "2026-09-30", mode="air").mpf == D("651.50")
+    later = quote(schedule, "100000", "2027-10-01", mode="air")
+    assert later.mpf is None and later.total_fees is None and later.landed_cost is None
+    assert any("bounds for entries of 2027-10-01 are not established" in w
+               for w in later.warnings)
 
 
 def test_hmf_by_mode_and_landed_cost(schedule):

@@ -161,8 +161,11 @@ CASES = [
     ("last Section 122 day", dict(hts=TOOL, value=D(10000)), "2026-07-23", None,
      [("mfn", "8467.11.10", "0.045", "450.00"), ("section-122", "9903.03.01", "0.1", "1000.00")],
      "1450.00", "0.00", []),
+    # From 2026-07-24 the Section 301 forced-labour duty brings goods of Japan to 12.5% in
+    # total (reference §11): 12.5% - 4.5% = 8% of 10,000 = 800 under 9903.05.49.
     ("after Section 122", dict(hts=TOOL, value=D(10000)), "2026-07-24", None,
-     [("mfn", "8467.11.10", "0.045", "450.00")], "450.00", "0.00", []),
+     [("mfn", "8467.11.10", "0.045", "450.00"),
+      ("forced-labor-301", "9903.05.49", "0.08", "800.00")], "1250.00", "0.00", []),
     # Not on 232 goods (9903.03.06) ...
     ("car under Section 122", dict(hts=CAR, value=D(60000)), "2026-03-02", None,
      [("mfn", "8703.24.01", "0.025", "1500.00"), ("autos-232", "9903.94.41", "0.125", "7500.00")],
@@ -227,10 +230,11 @@ def test_one_metal_content_cannot_serve_two_metals(schedule):
 
 def test_gaps_warn_where_they_apply(schedule):
     transit = _run(schedule, dict(hts=TOOL, value=D(100)), "2025-08-07")
-    assert any("in-transit" in w for w in transit.warnings)
+    assert any("--loaded-on" in w and "keep the 10% reciprocal rate" in w
+               for w in transit.warnings)
     # The in-transit rule concerns the reciprocal duty only; a car does not pay it.
     car_transit = _run(schedule, dict(hts=CAR, value=D(100)), "2025-09-01")
-    assert not any("in-transit" in w for w in car_transit.warnings)
+    assert not any("--loaded-on" in w for w in car_transit.warnings)
     # Buses pay 10% from 2025-11-01 (9903.74.02, U.S. note 38(c)), and the gap on a vehicle's
     # age concerns them, not cars.
     bus = _run(schedule, dict(hts="8702103100", value=D(100), mfn_rate=D("0.02")), "2025-11-01")

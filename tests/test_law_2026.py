@@ -496,11 +496,13 @@ def test_section_122_on_goods_under_9903_82_01_and_03_only(schedule):
         assert [(ln.heading, ln.amount) for ln in quote.lines if ln.measure == "section-122"] == [
             ("9903.03.01", D("1000.00"))]
         assert _metal_lines(quote) == []
-    # After 2026-07-23 (REF §2) the under-15% good pays MFN alone: 500.
+    # After 2026-07-23 (REF §2) the under-15% good pays no Section 122 but the Section 301
+    # forced-labour duty, which 9903.82.03 goods do pay (REF §11): 12.5% - 5% = 7.5% = 750.
     quote = _run(schedule, dict(hts=VISES, value=D(10000), mfn_rate=VISES_MFN,
                                 metal_weight_under_15=True), "2026-07-24")
-    assert [ln.measure for ln in quote.lines] == ["mfn"]
-    assert quote.total_duty == D("500.00")
+    assert [(ln.measure, ln.heading, ln.amount) for ln in quote.lines] == [
+        ("mfn", "8205.70.00", D("500.00")), ("forced-labor-301", "9903.05.49", D("750.00"))]
+    assert quote.total_duty == D("1250.00")
 
 
 def test_casting_at_8_digits_in_2025_never_pays_two_aluminum_duties(schedule):

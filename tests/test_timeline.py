@@ -43,7 +43,7 @@ def test_motorcycle_timeline_json_and_problems():
     # From 2026-04-06 the motorcycle is on no list of U.S. note 16(c): MFN + Section 122 on
     # the full value (480 + 2,000).
     assert by_start["2026-04-06"]["total_duty"] == "2480.00"
-    assert rows[-1]["to"] == "2026-07-23"
+    assert rows[-1]["to"] == "2026-10-07"
 
 
 def test_timeline_csv_and_chart():

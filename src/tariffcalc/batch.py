@@ -28,7 +28,7 @@ from .engine import (
     price_with_plan,
 )
 from .errors import InputError, OutputError, TariffError, file_problem
-from .fees import EntryShares, hmf_amount, mpf_amount
+from .fees import EntryShares, entry_mpf, hmf_amount
 from .money import ZERO, ZERO_MONEY, format_money, parse_positive_amount, round_cent
 from .report import money_or_none, rate_or_none
 from .rules import Fee, Schedule
@@ -191,6 +191,8 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "civil_aircraft": ("civil_aircraft",),
     "mode": ("mode", "transport_mode", "mode_of_transport"),
     "quantity": ("quantity", "qty"),
+    "loaded_on": ("loaded_on", "loading_date", "date_loaded", "on_board_date", "date_of_loading",
+                  "bl_date", "bill_of_lading_date", "export_date", "date_of_export"),
     "origin": ("origin", "country_of_origin", "country_of_origin_code", "coo", "origin_country",
                "origin_country_code"),
     **{name: (name,) for name in DECLARATION_FIELDS},
@@ -756,7 +758,8 @@ def _with_entry_fees(
         )
     if schedule.fees is None:
         return quote
-    share = _entry_share(schedule.fees.mpf, entry, quote.customs_value)
+    chapter_99 = any(line.program != MFN_MEASURE for line in quote.lines)
+    share = _entry_share(schedule.fees.mpf, entry, quote.customs_value, chapter_99)
     if share is None or entry.shares is None:
         return quote  # unknown for the entry as for the row; the quote already says so
     note = f"MPF: {format_money(share)} of the entry's {format_money(entry.shares.total)}"
@@ -786,7 +789,8 @@ class _Linear:
 
 # Cells the fast path reads as they are; any other declared field sends the row to the engine.
 _LINEAR_FIELDS = ("hts", "category", "date", "mfn_rate", "auto_part", "annex_ii",
-                  "civil_aircraft", "mode", "origin", *DECLARATION_FIELDS)  # fmt: skip
+                  "civil_aircraft", "mode", "origin", "loaded_on",
+                  *DECLARATION_FIELDS)  # fmt: skip
 _AMOUNT_FIELDS = ("metal_content", "steel_content", "aluminum_content", "copper_content",
                   "us_content", "quantity")  # fmt: skip
 _PROBE_VALUE = "1000"
@@ -918,10 +922,11 @@ class _LinearRows:
         mpf = hmf = None
         fees = self.schedule.fees
         if fees is not None:
+            chapter_99 = bool(linear.lines)
             if entry is not None:
-                mpf = _entry_share(fees.mpf, entry, customs_value)
+                mpf = _entry_share(fees.mpf, entry, customs_value, chapter_99)
             else:
-                mpf = mpf_amount(fees.mpf, customs_value, linear.on)
+                mpf = entry_mpf(fees.mpf, customs_value, linear.on, 1, chapter_99)
             hmf = hmf_amount(fees.hmf, customs_value, mode)
         total_fees = None if mpf is None else mpf + (hmf or ZERO_MONEY)
         landed = None
@@ -959,10 +964,13 @@ def probe_shipment(
 _PLAIN_AMOUNT = re.compile(r"^\d{1,15}(\.\d{1,10})?$|^\.\d{1,10}$", re.ASCII)
 
 
-def _entry_share(fee: Fee, entry: Entry, customs_value: Decimal) -> Decimal | None:
-    """A row's share of its entry's MPF (None while the entry's MPF is not known)."""
+def _entry_share(
+    fee: Fee, entry: Entry, customs_value: Decimal, chapter_99: bool
+) -> Decimal | None:
+    """A row's share of its entry's MPF (None while the entry's MPF is not known); a one-row
+    entry may be an informal one (``chapter_99``: its goods pay a chapter 99 duty)."""
     if entry.shares is None:
-        mpf = mpf_amount(fee, entry.value, entry.entry_date)
+        mpf = entry_mpf(fee, entry.value, entry.entry_date, entry.rows, chapter_99)
         if mpf is None:
             return None
         entry.shares = EntryShares(mpf, entry.value, entry.rows)

@@ -65,7 +65,7 @@ from .batch import (
 )
 from .engine import MFN_MEASURE, PricingPlan, Quote, plan_key, plan_pricing, price_with_plan
 from .errors import TariffError
-from .fees import hmf_rate, mpf_terms
+from .fees import hmf_rate, informal_terms, mpf_terms
 from .rules import MODES, Rule, Schedule
 from .shipment import DECLARATION_FIELDS, parse_date, shipment_from_fields
 
@@ -99,7 +99,7 @@ _PROBES = ((10000, None),)
 _CONTENT_PROBES = ((10000, 1000), (20000, 1000), (10000, 3000), (30000, 7000))
 # Cells whose meaning the engine resolves once per distinct value.
 _GOODS_FIELDS = ("hts", "category", "mfn_rate", "auto_part", "annex_ii", "civil_aircraft",
-                 "origin", *DECLARATION_FIELDS)  # fmt: skip
+                 "origin", "loaded_on", *DECLARATION_FIELDS)  # fmt: skip
 # Declarations the columnar path leaves to the row path.
 _ROW_PATH_FIELDS = ("steel_content", "aluminum_content", "copper_content", "us_content",
                     "quantity")  # fmt: skip
@@ -858,14 +858,21 @@ class _Pricing:
     def _amounts(self, keys: pl.DataFrame) -> pl.DataFrame:
         fee = self.schedule.fees
         terms = self.terms
-        mpf: dict[int, tuple[int | None, int | None, int | None]] = {}
+        mpf: dict[int, tuple[int | None, ...]] = {}
         for when in keys.get_column("when").drop_nulls().unique().to_list():
-            found = None if fee is None else mpf_terms(fee.mpf, date.fromordinal(when))
+            on = date.fromordinal(when)
+            found = None if fee is None else mpf_terms(fee.mpf, on)
             rate = None if found is None else _millionths(found[0])
+            # Informal entries (fees.informal_mpf): largest value, chapter 99 threshold, flat.
+            informal = None if fee is None else informal_terms(fee.mpf, on)
+            small = (None, None, None) if informal is None else (
+                int(informal[0] * 100), int(informal[1] * 100),
+                None if informal[2] is None else int(informal[2] * 100),
+            )  # fmt: skip
             if found is None or rate is None:
-                mpf[when] = (None, None, None)
+                mpf[when] = (None, None, None, *small)
             else:
-                mpf[when] = (rate, int(found[1] * 100), int(found[2] * 100))
+                mpf[when] = (rate, int(found[1] * 100), int(found[2] * 100), *small)
 
         def by_when(k: int) -> pl.Expr:
             values = {when: parts[k] for when, parts in mpf.items()}
@@ -887,6 +894,10 @@ class _Pricing:
             by_when(0).alias("mpf_rate"),
             by_when(1).alias("mpf_low"),
             by_when(2).alias("mpf_high"),
+            by_when(3).alias("informal_max"),
+            by_when(4).alias("informal_over"),
+            by_when(5).alias("informal_flat"),
+            self._term([int(bool(t.lines)) for t in terms], pl.Int64).alias("chapter_99"),
             self._term([t.category for t in terms], pl.Categorical).alias("category"),
             self._term([t.warnings for t in terms], pl.Categorical).alias("warnings"),
             self._term([t.mfn for t in terms], pl.Int64).alias("mfn"),
@@ -934,6 +945,10 @@ class _Pricing:
             "mpf_rate",
             "mpf_low",
             "mpf_high",
+            "informal_max",
+            "informal_over",
+            "informal_flat",
+            "chapter_99",
             cents_of(cv, pl.col("mfn")).alias("base_duty"),
             additional.alias("additional_duty"),
             on_hold.alias("on_hold_duty"),
@@ -948,8 +963,17 @@ class _Pricing:
         up = (2 * remainder > cv) | ((2 * remainder == cv) & (quotient % 2 == 1))
 
         # The MPF: the row's own entry's, or its share of its entry's.
-        def mpf_of(value: pl.Expr) -> pl.Expr:
-            return cents_of(value, pl.col("mpf_rate")).clip(pl.col("mpf_low"), pl.col("mpf_high"))
+        def mpf_of(value: pl.Expr, lines: pl.Expr | None = None) -> pl.Expr:
+            """The MPF of an entry of this value (fees.entry_mpf): an entry of one line
+            small enough, with no article over the threshold under a chapter 99 duty, pays
+            the flat informal fee."""
+            formal = cents_of(value, pl.col("mpf_rate")).clip(pl.col("mpf_low"), pl.col("mpf_high"))
+            informal = pl.col("informal_flat").is_not_null() & (value <= pl.col("informal_max")) & ~(
+                (value > pl.col("informal_over")) & (pl.col("chapter_99") == 1)
+            )
+            if lines is not None:
+                informal = informal & (lines == 1)
+            return pl.when(informal.fill_null(False)).then(pl.col("informal_flat")).otherwise(formal)
 
         self.mpf_of = mpf_of
         return query.with_columns(
@@ -1039,7 +1063,7 @@ class _Pricing:
     def _shares(self, value: pl.Expr, last: pl.Expr, before_last: pl.Expr) -> pl.Expr:
         """A member row's share of its entry's MPF (``before_last``: the shares of the
         entry's other rows, for the last one)."""
-        entry_mpf = self.mpf_of(value)
+        entry_mpf = self.mpf_of(value, pl.col("entry_lines"))
         share = (2 * entry_mpf * pl.col("cv") + value) // (2 * value)
         return pl.when(last).then(entry_mpf - before_last).otherwise(share)
 
@@ -1070,7 +1094,7 @@ class _Pricing:
         )
         value = pl.col("entry_value")
         is_last = pl.col("member") & (pl.col("position") == pl.col("entry_lines") - 1)
-        entry_mpf = self.mpf_of(value)
+        entry_mpf = self.mpf_of(value, pl.col("entry_lines"))
         share = (2 * entry_mpf * pl.col("cv") + value) // (2 * value)
         query = query.with_columns(
             is_last.alias("is_last"),
@@ -1095,7 +1119,7 @@ class _Pricing:
         )
         value = pl.col("entry_value")
         is_last = pl.col("position") == pl.col("entry_lines") - 1
-        entry_mpf = self.mpf_of(value)
+        entry_mpf = self.mpf_of(value, pl.col("entry_lines"))
         share = (2 * entry_mpf * pl.col("cv") + value) // (2 * value)
         members = members.with_columns(
             is_last.alias("is_last"), pl.when(is_last).then(0).otherwise(share).alias("share")

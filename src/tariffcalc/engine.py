@@ -208,6 +208,42 @@ def _exclusion_on(
     return None
 
 
+def _in_transit(
+    measure: Measure,
+    period: RatePeriod,
+    shipment: Shipment,
+    on: date,
+    undeclared: list[tuple[str, str]],
+) -> tuple[RatePeriod, ExcludedMeasure | None]:
+    """The period that applies to goods in transit when a measure changed (reference §12): an
+    earlier rate, or no duty (the ExcludedMeasure); without a loading date, the ordinary
+    treatment and a warning naming the option."""
+    for window in measure.in_transit:
+        if not window.start <= on <= window.end:
+            continue
+        loaded = shipment.loaded_on
+        if loaded is None:
+            undeclared.append((measure.id, (
+                f"goods loaded on the vessel before {window.loaded_before} and entered by "
+                f"{window.end} {window.treatment} ({window.heading}); give the loading date "
+                "(--loaded-on / column loaded_on) to apply it"
+            )))
+        elif loaded < window.loaded_before:
+            reason = (
+                f"in transit: loaded on {loaded}, before {window.loaded_before}, and entered by "
+                f"{window.end}: the goods {window.treatment} ({window.authority})"
+            )
+            if window.rate is None:
+                return period, ExcludedMeasure(measure.id, measure.title, reason, window.heading)
+            return period.replaced(
+                rate=window.rate, heading=window.heading, authority=window.authority,
+                inclusive_of_mfn=False, heading_if_mfn_at_or_above=None, on_hold=None,
+                confidence=window.confidence, note=reason,
+            ), None  # fmt: skip
+        break
+    return period, None
+
+
 def _not_in_force(measure: Measure, on: date) -> ExcludedMeasure:
     if on < measure.first_day:
         kind, reason = (
@@ -268,6 +304,7 @@ def plan_key(shipment: Shipment) -> tuple[object, ...]:
         shipment.not_auto_part,
         shipment.annex_ii,
         shipment.civil_aircraft,
+        shipment.loaded_on,
         *(getattr(shipment, name) for name in DECLARATION_FIELDS),
     )
 
@@ -331,6 +368,11 @@ def plan_pricing(
                 )
             )
             continue
+        if measure.in_transit:
+            period, in_transit = _in_transit(measure, period, shipment, on, undeclared)
+            if in_transit is not None:
+                excluded.append(in_transit)
+                continue
         exclusion = _exclusion_on(schedule, measure, shipment, on, undeclared)
         if exclusion is not None:
             reason, heading = exclusion
@@ -492,7 +534,8 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
     mpf = hmf = None
     fee_notes: list[str] = []
     if schedule.fees is not None:
-        mpf_fee = merchandise_processing_fee(schedule.fees.mpf, customs_value, on)
+        chapter_99 = any(line.program != MFN_MEASURE for line in lines)
+        mpf_fee = merchandise_processing_fee(schedule.fees.mpf, customs_value, on, chapter_99)
         hmf_fee = harbor_maintenance_fee(schedule.fees.hmf, customs_value, shipment.mode)
         mpf, hmf = mpf_fee.amount, hmf_fee.amount
         fee_notes = [f"MPF: {mpf_fee.note}", f"HMF: {hmf_fee.note}"]
@@ -726,6 +769,8 @@ def _duty_line(
     if rate < ZERO:  # pragma: no cover - the schedule model forbids a hold larger than the rate
         raise ScheduleError(f"{measure.id}: the rate on {on} is negative")
 
+    if period.note:
+        notes.append(period.note)
     why = "; ".join([*notes, f"in force from {period.start}"])
     return DutyLine(
         measure=measure.id,

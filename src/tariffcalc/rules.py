@@ -52,6 +52,15 @@ class RatePeriodRules:
         return self.start <= on and (self.end is None or on <= self.end)
 
 
+class RatePeriodCopy:
+    def replaced(self, **changes: Any) -> Any:
+        """The same period with some fields changed (an in-transit window's earlier rate)."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__.update(changes)
+        return copy
+
+
 class MeasureRules:
     def period_on(self: model.Measure, on: date) -> model.RatePeriod | None:  # type: ignore[misc]
         for period in self.rates:
@@ -179,6 +188,9 @@ if TYPE_CHECKING:
         Fees,
         Gap,
         Hold,
+        Informal,
+        InformalEntry,
+        InTransit,
         Measure,
         MFNRate,
         ProvisionEntry,
@@ -198,13 +210,15 @@ else:
 
     class Hold(Rule): ...
 
-    class RatePeriod(Rule, RatePeriodRules): ...
+    class RatePeriod(Rule, RatePeriodRules, RatePeriodCopy): ...
 
     class Scope(Rule): ...
 
     class Exclusion(Rule, DatedRules): ...
 
     class USContentRule(Rule): ...
+
+    class InTransit(Rule): ...
 
     class Measure(Rule, MeasureRules): ...
 
@@ -219,6 +233,10 @@ else:
     class Gap(Rule, GapRules): ...
 
     class FeeBounds(Rule, DatedRules): ...
+
+    class InformalEntry(Rule, DatedRules): ...
+
+    class Informal(Rule): ...
 
     class Fee(Rule, FeeRules): ...
 
@@ -245,7 +263,7 @@ def twin(node: Any) -> Any:
 
 __all__ = [
     "CATEGORIES", "MODES", "SCHEDULE_ENV", "Displacement", "Exclusion", "Fee", "FeeBounds", "Fees",
-    "Gap", "Hold", "MFNRate", "Measure", "ProvisionEntry", "ProvisionList", "RatePeriod",
+    "Gap", "Hold", "InTransit", "Informal", "InformalEntry", "MFNRate", "Measure", "ProvisionEntry", "ProvisionList", "RatePeriod",
     "Scenario", "Schedule", "Scope", "SpecificRate", "USContentRule", "default_schedule_path",
     "load_schedule", "parse_schedule", "twin",
 ]  # fmt: skip

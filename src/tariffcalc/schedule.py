@@ -243,6 +243,29 @@ class USContentRule(_Model):
     authority: Text
 
 
+class InTransit(_Model):
+    """Goods loaded on the vessel before ``loaded_before`` and entered from ``from`` through
+    ``to`` keep the earlier treatment: the measure is not charged (no ``rate``), or is
+    charged at ``rate`` (an earlier rate) under ``heading``."""
+
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+    loaded_before: date
+    rate: Rate | None = None
+    heading: Heading
+    authority: Text
+    treatment: Text  # what the goods keep, e.g. "keep the 10% reciprocal rate"
+    confidence: Literal["H", "M", "L"] = "H"
+
+    @model_validator(mode="after")
+    def _window(self) -> InTransit:
+        if self.end < self.start:
+            raise ValueError(f"'to' ({self.end}) is before 'from' ({self.start})")
+        if self.loaded_before > self.start:
+            raise ValueError("loaded_before is after the window's first entry date")
+        return self
+
+
 class Measure(_Model, MeasureRules):
     id: Identifier
     title: Text
@@ -253,6 +276,8 @@ class Measure(_Model, MeasureRules):
     scope: Scope
     exclusions: tuple[Exclusion, ...] = ()
     us_content: USContentRule | None = None
+    # In-transit windows (reference §12): goods loaded before a change keep the earlier law.
+    in_transit: tuple[InTransit, ...] = ()
     rates: tuple[RatePeriod, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -329,12 +354,30 @@ class FeeBounds(_Dated):
 
     minimum: Money
     maximum: Money
+    confidence: Literal["H", "M", "L"] = "H"
+    source: Text | None = None
 
     @model_validator(mode="after")
     def _ordered_bounds(self) -> FeeBounds:
         if self.maximum < self.minimum:
             raise ValueError(f"maximum {self.maximum} is below minimum {self.minimum}")
         return self
+
+
+class InformalEntry(_Dated):
+    """A shipment of at most ``max_value`` may be entered informally and pays ``flat`` MPF,
+    unless an article over ``formal_if_chapter_99_over`` is subject to a chapter 99 duty
+    (19 CFR 143.21(a); reference §13)."""
+
+    flat: Money
+    confidence: Literal["H", "M", "L"] = "H"
+
+
+class Informal(_Model):
+    max_value: Money
+    formal_if_chapter_99_over: Money
+    authority: Text
+    flat: tuple[InformalEntry, ...] = Field(min_length=1)
 
 
 class Fee(_Model, FeeRules):
@@ -345,6 +388,7 @@ class Fee(_Model, FeeRules):
     modes: tuple[Mode, ...] = ()
     # Per-entry bounds by date; a fee with bounds is unknown on a date no bounds cover.
     bounds: tuple[FeeBounds, ...] = ()
+    informal: Informal | None = None
 
 
 class Fees(_Model):

@@ -17,7 +17,7 @@ from .rules import CATEGORIES, MODES
 _CURRENCY = re.compile(r"^[A-Z]{3}$", re.ASCII)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 CONTENT_FIELDS = ("metal_content", "steel_content", "aluminum_content", "copper_content", "us_content")
-FLAG_FIELDS = ("annex_ii", "civil_aircraft")
+FLAG_FIELDS = ("civil_aircraft",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,7 @@ class Shipment:
     metal_content: Decimal | None = None  # value of the steel/aluminum content
     us_content: Decimal | None = None  # value of the US-originating content
     not_auto_part: bool | None = None  # U.S. note 33(h)(ii); None: not declared either way
-    annex_ii: bool = False  # declared an Annex II good (EO 14257 §3)
+    annex_ii: bool | None = None  # declared an Annex II good (EO 14257 §3); None: not said
     civil_aircraft: bool = False  # an article of civil aircraft (EO 14345 §3; 9903.96.02)
     # For goods on both the steel and the aluminum derivative lists, each metal's own content.
     steel_content: Decimal | None = None
@@ -91,6 +91,8 @@ class Shipment:
     mode: str | None = None  # transport: ocean, air or land (the HMF is charged on ocean cargo)
     quantity: Decimal | None = None  # in the HTS unit, for a specific or compound MFN rate
     copper_content: Decimal | None = None  # value of the copper content (copper 232, 2025-26)
+    # The date the goods were loaded on the vessel that brought them (in-transit rules).
+    loaded_on: date | None = None
     # Declarations (see DECLARATIONS): None when the shipment says nothing.
     no_metal: bool | None = None
     metal_weight_under_15: bool | None = None
@@ -255,6 +257,10 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
     for key in FLAG_FIELDS:
         flag_text = text(key)
         flags[key] = parse_flag(flag_text, label(key)) if flag_text is not None else False
+    annex_text = text("annex_ii")
+    declared_annex_ii = parse_flag(annex_text, label("annex_ii")) if annex_text else None
+    loaded_text = text("loaded_on")
+    loaded_on = parse_date(loaded_text, label("loaded_on")) if loaded_text else None
     declared: dict[str, bool | None] = {}
     for key in DECLARATION_FIELDS:
         flag_text = text(key)
@@ -281,7 +287,8 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
             copper_content=contents["copper_content"],
             us_content=contents["us_content"],
             **declared,
-            annex_ii=flags["annex_ii"],
+            annex_ii=declared_annex_ii,
+            loaded_on=loaded_on,
             civil_aircraft=flags["civil_aircraft"],
         )
     except InputError as exc:

@@ -210,6 +210,14 @@ CivilAircraftOption = Annotated[
     bool,
     typer.Option("--civil-aircraft", help="An article of civil aircraft (9903.96.02)."),
 ]
+LoadedOnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--loaded-on",
+        help="Date the goods were loaded on the vessel, YYYY-MM-DD (in-transit rules).",
+        show_default=False,
+    ),
+]
 OriginOption = Annotated[
     str | None,
     typer.Option("--origin", help="Country of origin (default Japan; any other is refused)."),
@@ -268,6 +276,7 @@ def goods_from_options(
     copper_content: str | None = None,
     declarations: dict[str, bool | None] | None = None,
     origin: str | None = None,
+    loaded_on: str | None = None,
 ) -> Shipment:
     """The shipment the goods options describe; errors name the option. ``declarations``
     holds the options of shipment.DECLARATIONS by field (None: not given)."""
@@ -284,6 +293,7 @@ def goods_from_options(
         "us_content": us_content,
         "copper_content": copper_content,
         "origin": origin,
+        "loaded_on": loaded_on,
         "not_auto_part": _flag_text(not_auto_part),
         "annex_ii": "true" if annex_ii else None,
         "civil_aircraft": "true" if civil_aircraft else None,

@@ -13,6 +13,7 @@ from ..money import format_percent
 from ..report import quote_to_dict
 from ..rules import Schedule
 from ._app import (
+    LoadedOnOption,
     OriginOption,
     AdvancedChipsOption,
     AlliedComponentsOption,
@@ -76,6 +77,7 @@ def quote(
     civil_aircraft: CivilAircraftOption = False,
     copper_content: CopperContentOption = None,
     origin: OriginOption = None,
+    loaded_on: LoadedOnOption = None,
     no_metal: NoMetalOption = None,
     metal_weight_under_15: MetalWeightOption = None,
     us_metal: UsMetalOption = None,
@@ -126,6 +128,7 @@ def quote(
             "certified_auto_part": certified_auto_part,
         },
         origin,
+        loaded_on,
     )
     on = entry_date_or_today(entry_date)
     schedule = schedule_for(schedule_path)

@@ -15,6 +15,7 @@ from ..report import money_or_none, rate_or_none
 from ..shipment import parse_date
 from ..timeline import change_dates, duty_timeline, step_chart
 from ._app import (
+    LoadedOnOption,
     OriginOption,
     AdvancedChipsOption,
     AlliedComponentsOption,
@@ -78,6 +79,7 @@ def timeline(
     civil_aircraft: CivilAircraftOption = False,
     copper_content: CopperContentOption = None,
     origin: OriginOption = None,
+    loaded_on: LoadedOnOption = None,
     no_metal: NoMetalOption = None,
     metal_weight_under_15: MetalWeightOption = None,
     us_metal: UsMetalOption = None,
@@ -127,6 +129,7 @@ def timeline(
             "certified_auto_part": certified_auto_part,
         },
         origin,
+        loaded_on,
     )
     schedule = schedule_for(schedule_path)
     first = min(change_dates(schedule)) - timedelta(days=1)
