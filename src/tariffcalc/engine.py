@@ -198,6 +198,8 @@ def _exclusion_on(
             continue
         if exclusion.chapters and (shipment.hts is None or shipment.hts[:2] not in exclusion.chapters):
             continue
+        if exclusion.unless is not None and getattr(shipment, exclusion.unless):
+            continue
         if exclusion.flag is not None:
             declared = getattr(shipment, exclusion.flag)
             if declared is None and exclusion.undeclared:

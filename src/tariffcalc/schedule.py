@@ -222,6 +222,9 @@ class Exclusion(_Dated):
     except_chapters: tuple[Annotated[str, Field(pattern=r"^\d\d$")], ...] = ()
     # The exclusion concerns only goods of these HTS chapters.
     chapters: tuple[Annotated[str, Field(pattern=r"^\d\d$")], ...] = ()
+    # The exclusion does not apply to goods declared so (e.g. a listed auto part declared not
+    # to be a part of a passenger vehicle keeps the reciprocal duty).
+    unless: Flag | None = None
     # When the shipment does not make the declaration, the duty is charged (the law's default
     # or the higher duty) and this warning names the declaration that would change it.
     undeclared: Text | None = None
