@@ -100,8 +100,13 @@ CASES = [
      "8250.00", "0.00", ["reciprocal"]),
 
     # --- automobile parts: 232 from 2025-05-03
-    # The day before: a gearbox pays the reciprocal 10% (1,000) with 1,400 on hold.
+    # The day before, a listed gearbox pays MFN only: listed parts were excluded from the
+    # reciprocal duty from 2025-04-05 (9903.01.33; EO 14257 §3(b)(iii), CBP autos FAQ).
     ("part before parts 232", dict(hts=GEARBOX, value=D(10000)), "2025-05-02", None,
+     [("mfn", "8708.40.11", "0.025", "250.00")], "250.00", "0.00", ["reciprocal"]),
+    # Declared not a part of a passenger vehicle or light truck, it pays 10% (1,000), 1,400 held.
+    ("not a part before parts 232", dict(hts=GEARBOX, value=D(10000), not_auto_part=True),
+     "2025-05-02", None,
      [("mfn", "8708.40.11", "0.025", "250.00"), ("reciprocal", "9903.01.25", "0.1", "1000.00")],
      "1250.00", "1400.00", []),
     # From 2025-05-03: 25% under 9903.94.05 (2,500), reciprocal displaced, nothing on hold.
