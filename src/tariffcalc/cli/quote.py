@@ -185,7 +185,7 @@ def _render_quote(result: Quote, schedule: Schedule) -> None:
         out.print(f"Not in force on this date: {'; '.join(notes)}", markup=False, style="dim")
     rate = percent_text(result.effective_rate)
     out.print(f"Base duty (MFN):        {amount_text(result.base_duty)}")
-    out.print(f"Additional (2025 law):  {amount_text(result.additional_duty)}   <- exposure")
+    out.print(f"Additional (2025-26):   {amount_text(result.additional_duty)}   <- exposure")
     out.print(f"Total duty:             {amount_text(result.total_duty)}   effective rate {rate}")
     out.print(f"On hold (would add):    {amount_text(result.on_hold_duty)}")
     if result.ieepa_duty:
