@@ -967,13 +967,15 @@ class _Pricing:
             """The MPF of an entry of this value (fees.entry_mpf): an entry of one line
             small enough, with no article over the threshold under a chapter 99 duty, pays
             the flat informal fee."""
-            formal = cents_of(value, pl.col("mpf_rate")).clip(pl.col("mpf_low"), pl.col("mpf_high"))
-            informal = pl.col("informal_flat").is_not_null() & (value <= pl.col("informal_max")) & ~(
-                (value > pl.col("informal_over")) & (pl.col("chapter_99") == 1)
+            formal = cents_of(value, pl.col("mpf_rate")).clip(
+                pl.col("mpf_low"), pl.col("mpf_high")
             )
+            small = pl.col("informal_flat").is_not_null() & (value <= pl.col("informal_max"))
+            informal = small & ~((value > pl.col("informal_over")) & (pl.col("chapter_99") == 1))
             if lines is not None:
                 informal = informal & (lines == 1)
-            return pl.when(informal.fill_null(False)).then(pl.col("informal_flat")).otherwise(formal)
+            flat = pl.col("informal_flat")
+            return pl.when(informal.fill_null(False)).then(flat).otherwise(formal)
 
         self.mpf_of = mpf_of
         return query.with_columns(

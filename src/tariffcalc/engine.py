@@ -196,7 +196,9 @@ def _exclusion_on(
             shipment.hts is None or shipment.hts[:2] in exclusion.except_chapters
         ):
             continue
-        if exclusion.chapters and (shipment.hts is None or shipment.hts[:2] not in exclusion.chapters):
+        if exclusion.chapters and (
+            shipment.hts is None or shipment.hts[:2] not in exclusion.chapters
+        ):
             continue
         if exclusion.unless is not None and getattr(shipment, exclusion.unless):
             continue

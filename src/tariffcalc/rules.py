@@ -263,7 +263,8 @@ def twin(node: Any) -> Any:
 
 __all__ = [
     "CATEGORIES", "MODES", "SCHEDULE_ENV", "Displacement", "Exclusion", "Fee", "FeeBounds", "Fees",
-    "Gap", "Hold", "InTransit", "Informal", "InformalEntry", "MFNRate", "Measure", "ProvisionEntry", "ProvisionList", "RatePeriod",
+    "Gap", "Hold", "InTransit", "Informal", "InformalEntry", "MFNRate", "Measure",
+    "ProvisionEntry", "ProvisionList", "RatePeriod",
     "Scenario", "Schedule", "Scope", "SpecificRate", "USContentRule", "default_schedule_path",
     "load_schedule", "parse_schedule", "twin",
 ]  # fmt: skip

@@ -16,7 +16,9 @@ from .rules import CATEGORIES, MODES
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$", re.ASCII)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
-CONTENT_FIELDS = ("metal_content", "steel_content", "aluminum_content", "copper_content", "us_content")
+CONTENT_FIELDS = (
+    "metal_content", "steel_content", "aluminum_content", "copper_content", "us_content",
+)  # fmt: skip
 FLAG_FIELDS = ("civil_aircraft",)
 
 

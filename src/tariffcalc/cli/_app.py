@@ -311,6 +311,11 @@ def goods_from_options(
     return shipment
 
 
+def declared(options: dict[str, Any]) -> dict[str, bool | None]:
+    """The declaration options of a command (its ``locals()``), by shipment field."""
+    return {d.field: options[d.field] for d in DECLARATIONS}
+
+
 def _flag_text(given: bool | None) -> str | None:
     return None if given is None else ("true" if given else "false")
 

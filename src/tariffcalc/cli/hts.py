@@ -13,6 +13,7 @@ from .. import htsdata
 from ..errors import InputError
 from ..hts import normalize_hts
 from ..report import hts_line_report
+from ..shipment import parse_date
 from ._app import (
     EntryDate,
     SchedulePath,
@@ -24,7 +25,6 @@ from ._app import (
     out_console,
     schedule_for,
 )
-from ..shipment import parse_date
 
 hts_app = typer.Typer(help="The HTS itself: add a newer USITC export; show a line.")
 app.add_typer(hts_app, name="hts")
@@ -37,7 +37,8 @@ _FEWEST_TARIFF_LINES = 10_000
 @guarded
 def hts_import(
     source: Annotated[
-        Path, typer.Argument(metavar="FILE", help="USITC HTS export: JSON (.json, .json.gz) or CSV.")
+        Path,
+        typer.Argument(metavar="FILE", help="USITC HTS export: JSON (.json, .json.gz) or CSV."),
     ],
     effective: Annotated[
         str,
@@ -45,7 +46,7 @@ def hts_import(
     ],
     name: Annotated[
         str | None,
-        typer.Option("--name", help="Revision name (default: from the file name, e.g. 2026_rev_21)."),
+        typer.Option("--name", help="Revision name (default: from the file, e.g. 2026_rev_21)."),
     ] = None,
     folder: Annotated[
         Path | None,
