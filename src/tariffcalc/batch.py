@@ -187,6 +187,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "copper_content": ("copper_content",),
     "us_content": ("us_content", "u_s_content"),
     "auto_part": ("auto_part",),
+    "not_auto_part": ("not_auto_part",),
     "annex_ii": ("annex_ii",),
     "civil_aircraft": ("civil_aircraft",),
     "mode": ("mode", "transport_mode", "mode_of_transport"),
@@ -788,7 +789,7 @@ class _Linear:
 
 
 # Cells the fast path reads as they are; any other declared field sends the row to the engine.
-_LINEAR_FIELDS = ("hts", "category", "date", "mfn_rate", "auto_part", "annex_ii",
+_LINEAR_FIELDS = ("hts", "category", "date", "mfn_rate", "auto_part", "not_auto_part", "annex_ii",
                   "civil_aircraft", "mode", "origin", "loaded_on",
                   *DECLARATION_FIELDS)  # fmt: skip
 _AMOUNT_FIELDS = ("metal_content", "steel_content", "aluminum_content", "copper_content",

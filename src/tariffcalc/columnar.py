@@ -98,7 +98,8 @@ _RISKY = r"^[=@\t+\-]"
 _PROBES = ((10000, None),)
 _CONTENT_PROBES = ((10000, 1000), (20000, 1000), (10000, 3000), (30000, 7000))
 # Cells whose meaning the engine resolves once per distinct value.
-_GOODS_FIELDS = ("hts", "category", "mfn_rate", "auto_part", "annex_ii", "civil_aircraft",
+_GOODS_FIELDS = ("hts", "category", "mfn_rate", "auto_part", "not_auto_part", "annex_ii",
+                 "civil_aircraft",
                  "origin", "loaded_on", *DECLARATION_FIELDS)  # fmt: skip
 # Declarations the columnar path leaves to the row path.
 _ROW_PATH_FIELDS = ("steel_content", "aluminum_content", "copper_content", "us_content",
