@@ -72,10 +72,12 @@ class ProvisionIndex(Generic[T]):
         for prefix, value in entries:
             self._by_prefix[prefix] = value
         self._lengths = sorted({len(p) for p in self._by_prefix}, reverse=True)
-        self._sorted = sorted(self._by_prefix)
+        self._sorted: list[str] | None = None  # sorted on first use (extending)
 
     def extending(self, code: str) -> list[str]:
         """The provisions longer than ``code`` that start with it."""
+        if self._sorted is None:
+            self._sorted = sorted(self._by_prefix)
         start = bisect.bisect_right(self._sorted, code)
         found = []
         for prefix in self._sorted[start:]:

@@ -141,11 +141,16 @@ def parse_rate(text: str) -> ParsedRate | None:
     "2.5% + 4.4¢/kg", "15¢ each + 2.3% + 0.8¢/jewel". Anything else (a reference to another
     heading or note, a rate on a part of the goods, a sliding rate) returns None: it is not
     guessed. Ad valorem rates above 100% exist (tobacco: 350%) and are kept."""
-    cleaned = re.sub(_FOOTNOTE_MARK, "", plain_text(text))
+    cleaned = plain_text(text)
+    if cleaned.endswith("/"):  # "2.5% 1/": a footnote mark
+        cleaned = re.sub(_FOOTNOTE_MARK, "", cleaned)
     if not cleaned:
         return None
     if cleaned.lower() == "free":
         return ParsedRate(Decimal(0), ())
+    number = cleaned[:-1]
+    if cleaned.endswith("%") and number.replace(".", "", 1).isdigit() and number.isascii():
+        return ParsedRate(Decimal(number) / 100, ())  # the usual "2.5%", without a regex
     ad_valorem: Decimal | None = None
     specific: list[SpecificPart] = []
     for part in (p.strip() for p in cleaned.split("+")):
@@ -342,15 +347,15 @@ class _Chapter:
 
 @lru_cache(maxsize=256)
 def _chapter(folder: Path, chapter: str) -> _Chapter | None:
-    import gzip
     import json
+    import zlib  # gzip's own module costs a quote more to import than the decompression
 
     path = folder / f"ch{chapter}.json.gz"
     try:
-        data = json.loads(gzip.decompress(path.read_bytes()))
+        data = json.loads(zlib.decompress(path.read_bytes(), wbits=31))
     except FileNotFoundError:
         return None  # a reserved chapter (77), or one this folder does not hold
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zlib.error) as exc:
         raise HTSDataError(f"{path}: cannot read this HTS chapter ({exc})") from None
     if not isinstance(data, dict) or data.get("format") != CHAPTER_FORMAT:
         raise HTSDataError(f"{path}: not {CHAPTER_FORMAT}")

@@ -10,11 +10,11 @@ largest part of its start-up time otherwise).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,28 +114,37 @@ class FeeRules:
 
 class ScheduleRules:
     def index(self: model.Schedule) -> None:  # type: ignore[misc]
-        """Build the look-up tables of the lists, MFN rates and measures."""
+        """Build the look-up tables of the measures and MFN rates; a list's table is built the
+        first time a quote asks it (many quotes never reach the longest lists)."""
         self._measures_by_id = {m.id: m for m in self.measures}
-        self._list_index = {
-            name: ProvisionIndex((entry.code, entry) for entry in plist.provisions)
-            for name, plist in self.lists.items()
-        }
+        self._list_index = {}
         self._mfn_index = ProvisionIndex((rate.provision, rate) for rate in self.mfn)
 
     def measure(self: model.Schedule, measure_id: str) -> model.Measure:  # type: ignore[misc]
         return self._measures_by_id[measure_id]
 
+    def _index_of(self: model.Schedule, list_name: str) -> ProvisionIndex[tuple[Any, ...]]:  # type: ignore[misc]
+        index = self._list_index.get(list_name)
+        if index is None:
+            plist = self.lists[list_name]
+            rows = plist.__dict__.get("_compact")
+            if rows is None:
+                rows = tuple((e.code, e.heading, e.listed_from) for e in plist.provisions)
+            index = self._list_index[list_name] = ProvisionIndex((row[0], row) for row in rows)
+        return index
+
     def find_in_list(self: model.Schedule, list_name: str, hts: str) -> model.ProvisionEntry | None:  # type: ignore[misc]
         """The most specific provision of a list that covers this HTS number, if any."""
-        return self._list_index[list_name].lookup(hts)
+        row = self._index_of(list_name).lookup(hts)
+        return None if row is None else _entry_of(row)
 
     def longer_in_list(self: model.Schedule, list_name: str, hts: str) -> list[str]:  # type: ignore[misc]
         """Provisions of a list that are more specific than this HTS number (its statistical
         lines), when no provision of the list covers the number itself."""
-        index = self._list_index[list_name]
+        index = self._index_of(list_name)
         if index.lookup(hts) is not None:
             return []
-        return index.extending(hts)
+        return index.extending(hts)  # type: ignore[no-any-return]
 
     def mfn_rate(self: model.Schedule, hts: str) -> model.MFNRate | None:  # type: ignore[misc]
         """The MFN rate of the most specific provision the schedule knows for this HTS number."""
@@ -206,7 +215,28 @@ else:
 
     class ProvisionEntry(Rule): ...
 
-    class ProvisionList(Rule): ...
+    class ProvisionList(Rule):
+        # Pickled (the schedule cache) as plain tuples, which load several times faster than
+        # thousands of objects; the entries are made again the first time they are asked for.
+        def __reduce__(self) -> tuple[Any, ...]:
+            compact = tuple((e.code, e.heading, e.listed_from) for e in self.provisions)
+            return (_compact_list, (self.title, self.source, compact))
+
+        def __getattr__(self, name: str) -> Any:
+            if name == "provisions" and "_compact" in self.__dict__:
+                entries = []
+                for code, heading, listed_from in self.__dict__["_compact"]:
+                    entry = object.__new__(ProvisionEntry)
+                    entry.__dict__.update(code=code, heading=heading, listed_from=listed_from)
+                    entries.append(entry)
+                self.__dict__["provisions"] = provisions = tuple(entries)
+                return provisions
+            raise AttributeError(name)
+
+    def _compact_list(title: str, source: str, compact: tuple[Any, ...]) -> ProvisionList:
+        plist = object.__new__(ProvisionList)
+        plist.__dict__.update(title=title, source=source, _compact=compact)
+        return plist
 
     class Hold(Rule): ...
 
@@ -243,6 +273,14 @@ else:
     class Fees(Rule): ...
 
     class Schedule(Rule, ScheduleRules): ...
+
+
+@functools.lru_cache(maxsize=4096)
+def _entry_of(row: tuple[Any, ...]) -> ProvisionEntry:
+    """The list entry of a (code, heading, listed_from) row of a list's look-up table."""
+    entry = object.__new__(ProvisionEntry)
+    entry.__dict__.update(code=row[0], heading=row[1], listed_from=row[2])
+    return entry
 
 
 def twin(node: Any) -> Any:
@@ -351,6 +389,8 @@ def _write_cache(cache: Path | None, schedule: Schedule) -> None:
         return
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only when the cache is written: a quote that reads it starts faster
+
         fd, temp = tempfile.mkstemp(dir=cache.parent, prefix=".schedule-", suffix=".part")
     except OSError:
         return  # no cache (read-only home, full disk): every run validates the YAML
