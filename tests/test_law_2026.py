@@ -30,6 +30,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from quote_cases import check_lines
 
 from tariffcalc import Shipment, price_shipment
 
@@ -435,18 +436,7 @@ def _run(schedule, shipment: dict, on: str, scenario: str | None = None):
 
 def check(schedule, case) -> None:
     _name, shipment, on, scenario, lines, total, on_hold, excluded = case
-    quote = _run(schedule, shipment, on, scenario)
-    got = [(line.measure, line.heading, f"{line.rate.normalize():f}", f"{line.amount}")
-           for line in quote.lines]
-    assert got == lines
-    assert f"{quote.total_duty}" == total
-    assert f"{quote.on_hold_duty}" == on_hold
-    out = {item.measure: item.heading for item in quote.excluded}
-    for measure, heading in excluded.items():
-        assert measure in out, f"{measure} not excluded: {sorted(out)}"
-        if heading is not None:
-            assert out[measure] == heading
-    assert quote.total_duty == quote.base_duty + quote.additional_duty
+    check_lines(schedule, shipment, on, scenario, lines, total, on_hold, excluded)
 
 
 def _params():
