@@ -198,21 +198,48 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
                "origin_country_code"),
     **{name: (name,) for name in DECLARATION_FIELDS},
 }  # fmt: skip
-_ALIAS_TO_FIELD = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
+@dataclass(frozen=True)
+class ColumnLayout:
+    """The fields a kind of file holds, the header names each may go by, and those it needs
+    (each a tuple of alternatives: ("hts", "category") needs one of the two)."""
+
+    what: str  # what the file is, for messages: "a CSV file of shipments"
+    aliases: Mapping[str, tuple[str, ...]]
+    required: tuple[tuple[str, ...], ...]
+
+    def field_named(self, header_name: str) -> str | None:
+        return self._by_alias.get(normalize_header(header_name))
+
+    @property
+    def _by_alias(self) -> dict[str, str]:
+        table = self.__dict__.get("_table")
+        if table is None:
+            table = {alias: name for name, aliases in self.aliases.items() for alias in aliases}
+            object.__setattr__(self, "_table", table)
+        return table
+
+
+SHIPMENT_LAYOUT = ColumnLayout("a CSV file of shipments", COLUMN_ALIASES,
+                               (("hts", "category"), ("value",)))
 
 
 def normalize_header(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
 
 
-def map_columns(header: list[str], overrides: dict[str, str], source: str) -> dict[str, int]:
+def map_columns(
+    header: list[str],
+    overrides: dict[str, str],
+    source: str,
+    layout: ColumnLayout = SHIPMENT_LAYOUT,
+) -> dict[str, int]:
     """Which column holds which field: ``overrides`` (field -> header name, from --column),
     then the known names and aliases. Errors name the file and what was expected."""
     fields: dict[str, int] = {}
     for field_name, column in overrides.items():
-        if field_name not in COLUMN_ALIASES:
+        if field_name not in layout.aliases:
             raise InputError(
-                f"--column: unknown field {field_name!r}; fields: {', '.join(COLUMN_ALIASES)}"
+                f"--column: unknown field {field_name!r}; fields: {', '.join(layout.aliases)}"
             )
         matches = [i for i, name in enumerate(header) if name.strip() == column.strip()]
         if not matches:
@@ -220,7 +247,7 @@ def map_columns(header: list[str], overrides: dict[str, str], source: str) -> di
         fields[field_name] = matches[0]
     taken = set(fields.values())
     for position, name in enumerate(header):
-        known = _ALIAS_TO_FIELD.get(normalize_header(name))
+        known = layout.field_named(name)
         if known is None or known in overrides or position in taken:
             continue
         if known in fields:
@@ -230,9 +257,11 @@ def map_columns(header: list[str], overrides: dict[str, str], source: str) -> di
                 f"say which with --column {known}=NAME"
             )
         fields[known] = position
-    missing = [] if "value" in fields else ["value"]
-    if "hts" not in fields and "category" not in fields:
-        missing.insert(0, "hts (or category)")
+    missing = [
+        f"{needed[0]} (or {', '.join(needed[1:])})" if len(needed) > 1 else needed[0]
+        for needed in layout.required
+        if not any(name in fields for name in needed)
+    ]
     if missing:
         raise InputError(
             f"{source}: header: missing column {' and '.join(missing)}; "
@@ -271,8 +300,10 @@ def open_input(
     encoding: str = "utf-8-sig",
     columns: dict[str, str] | None = None,
     name: str | None = None,
+    layout: ColumnLayout = SHIPMENT_LAYOUT,
 ) -> Iterator[InputTable]:
-    """Open a CSV of shipments, checking what makes the whole file unusable up front.
+    """Open a CSV (of shipments, or of the fields ``layout`` names), checking what makes the
+    whole file unusable up front.
 
     ``columns`` maps fields to header names the aliases do not know (``--column``); ``name``
     is what messages call the file (its path by default)."""
@@ -283,7 +314,7 @@ def open_input(
     except LookupError:
         raise InputError(f"--encoding: unknown text encoding {encoding!r}") from None
     except OSError as exc:
-        raise InputError(file_problem(source, exc, "a CSV file of shipments")) from None
+        raise InputError(file_problem(source, exc, layout.what)) from None
     handle = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
     # A cell may be as long as it likes (a 10 MB note is still a note, not a broken file).
     csv.field_size_limit(2**31 - 1)
@@ -296,10 +327,11 @@ def open_input(
         except UnicodeError as exc:  # a codec that fails whole (UTF-16 without its BOM...)
             raise InputError(f"{source}: line 1: {_read_problem(encoding)}: {exc}") from None
         if header is None:
-            raise InputError(f"{source}: the file is empty; expected a header row with hts, value")
+            expected = ", ".join(needed[0] for needed in layout.required)
+            raise InputError(f"{source}: the file is empty; expected a header row with {expected}")
         if any(_UNDECODED.search(name) for name in header):
             raise InputError(f"{source}: line 1: {_read_problem(encoding)}")
-        fields = map_columns(header, columns or {}, source)
+        fields = map_columns(header, columns or {}, source, layout)
 
         def rows() -> Iterator[tuple[int, int, list[str]]]:
             number = 0

@@ -191,6 +191,7 @@ class Rule:
 if TYPE_CHECKING:
     from .schedule import (
         Displacement,
+        EntryTypeRule,
         Exclusion,
         Fee,
         FeeBounds,
@@ -199,12 +200,16 @@ if TYPE_CHECKING:
         Hold,
         Informal,
         InformalEntry,
+        Interest,
         InTransit,
         Measure,
         MFNRate,
+        OverpaymentRate,
         ProvisionEntry,
         ProvisionList,
         RatePeriod,
+        RefundHeading,
+        Refunds,
         Scenario,
         Schedule,
         Scope,
@@ -272,6 +277,16 @@ else:
 
     class Fees(Rule): ...
 
+    class RefundHeading(Rule): ...
+
+    class EntryTypeRule(Rule, DatedRules): ...
+
+    class OverpaymentRate(Rule, DatedRules): ...
+
+    class Interest(Rule): ...
+
+    class Refunds(Rule): ...
+
     class Schedule(Rule, ScheduleRules): ...
 
 
@@ -301,8 +316,9 @@ def twin(node: Any) -> Any:
 
 __all__ = [
     "CATEGORIES", "MODES", "SCHEDULE_ENV", "Displacement", "Exclusion", "Fee", "FeeBounds", "Fees",
-    "Gap", "Hold", "InTransit", "Informal", "InformalEntry", "MFNRate", "Measure",
-    "ProvisionEntry", "ProvisionList", "RatePeriod",
+    "EntryTypeRule", "Gap", "Hold", "InTransit", "Informal", "InformalEntry", "Interest",
+    "MFNRate", "Measure", "OverpaymentRate", "ProvisionEntry", "ProvisionList", "RatePeriod",
+    "RefundHeading", "Refunds",
     "Scenario", "Schedule", "Scope", "SpecificRate", "USContentRule", "default_schedule_path",
     "load_schedule", "parse_schedule", "twin",
 ]  # fmt: skip

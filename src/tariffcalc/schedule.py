@@ -399,6 +399,63 @@ class Fees(_Model):
     hmf: Fee
 
 
+class RefundHeading(_Model):
+    """A chapter 99 number that carries IEEPA duty (refundable) or only marks an exemption from
+    it; ``declares`` names the shipment declaration the exemption stands for."""
+
+    heading: Heading
+    what: Text
+    refundable: bool = True
+    declares: Literal["annex_ii", "civil_aircraft"] | None = None
+
+
+class EntryTypeRule(_Dated):
+    """Entry types CAPE does not accept, on declarations filed from ``from`` through ``to``."""
+
+    types: tuple[Annotated[str, Field(pattern=r"^\d\d$")], ...] = Field(min_length=1)
+    reason: Text
+
+
+class OverpaymentRate(_Dated):
+    """The IRS overpayment rates (a year) of one calendar quarter, as CBP applies them."""
+
+    non_corporate: Rate
+    corporate: Rate
+    confidence: Literal["H", "M", "L"] = "H"
+    source: Text
+
+
+class Interest(_Model):
+    authority: Text
+    quarters: tuple[OverpaymentRate, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _quarters_follow(self) -> Interest:
+        for before, after in zip(self.quarters, self.quarters[1:], strict=False):
+            if before.end is None or after.start is None or (after.start - before.end).days != 1:
+                raise ValueError(
+                    f"interest quarters must follow each other without a gap or overlap: "
+                    f"{before.start}..{before.end} then {after.start}..{after.end}"
+                )
+        return self
+
+
+class Refunds(_Model):
+    """What CBP's CAPE accepts and how the refund's interest runs (reference §14)."""
+
+    authority: Text
+    opens: date
+    max_entries: int = Field(gt=0)
+    liquidated_within_days: int = Field(gt=0)
+    protest_days: int = Field(gt=0)
+    processing_days: int = Field(ge=0)
+    headings: tuple[RefundHeading, ...] = Field(min_length=1)
+    entry_types: tuple[EntryTypeRule, ...] = ()
+    reconciliation_from: date
+    adcvd_types: tuple[Annotated[str, Field(pattern=r"^\d\d$")], ...] = ()
+    interest: Interest
+
+
 class Schedule(_Model, ScheduleRules):
     title: Text
     country: Text
@@ -410,6 +467,7 @@ class Schedule(_Model, ScheduleRules):
     scenarios: dict[Identifier, Scenario] = Field(default_factory=dict)
     gaps: tuple[Gap, ...] = ()
     fees: Fees | None = None
+    refunds: Refunds | None = None
 
     # Built by ScheduleRules.index on the plain schedule this model becomes (rules.twin); the
     # model itself is only validated, never priced with.

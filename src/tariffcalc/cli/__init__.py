@@ -15,7 +15,7 @@ from ._app import ExitCode
 
 __all__ = ["ExitCode", "app", "main"]
 
-COMMANDS = ("quote", "batch", "rates", "timeline", "hts", "validate")
+COMMANDS = ("quote", "batch", "refunds", "rates", "timeline", "hts", "validate")
 
 
 def _register(names: tuple[str, ...] = COMMANDS) -> Any:

@@ -337,3 +337,16 @@ def choice(value: str, allowed: tuple[str, ...], option: str) -> str:
 
 def amount_text(value: Any) -> str:
     return "unknown" if value is None else f"{value:,.2f}"
+
+
+def column_overrides(options: list[str]) -> dict[str, str]:
+    """--column FIELD=HEADER options as {field: header}."""
+    overrides: dict[str, str] = {}
+    for option in options:
+        field_name, sep, header = option.partition("=")
+        if not sep or not field_name.strip() or not header.strip():
+            raise InputError(
+                f"--column: expected FIELD=HEADER such as hts=Tariff No., got {option!r}"
+            )
+        overrides[field_name.strip().lower()] = header
+    return overrides

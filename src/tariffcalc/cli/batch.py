@@ -38,6 +38,7 @@ from ._app import (
     amount_text,
     app,
     choice,
+    column_overrides,
     entry_date_or_today,
     err_console,
     guarded,
@@ -91,7 +92,7 @@ def batch(
     fmt = choice(output_format, OUTPUT_FORMATS, "--format")
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet: Parquet is binary; give an output file with -o")
-    columns = _column_overrides(column or [])
+    columns = column_overrides(column or [])
     on = entry_date_or_today(entry_date)
     from_stdin = str(input_file) == "-"
     if not from_stdin and output is not None and output.resolve() == input_file.resolve():
@@ -249,18 +250,6 @@ def _price_row_by_row(job: _Job, progress_console: Console | None) -> BatchSumma
             return _price_with_progress(job, table, sys.stdout, entries, progress_console)
         with atomic_output(job.output, binary=job.fmt == "parquet") as stream:
             return _price_with_progress(job, table, stream, entries, progress_console)
-
-
-def _column_overrides(options: list[str]) -> dict[str, str]:
-    overrides: dict[str, str] = {}
-    for option in options:
-        field_name, sep, header = option.partition("=")
-        if not sep or not field_name.strip() or not header.strip():
-            raise InputError(
-                f"--column: expected FIELD=HEADER such as hts=Tariff No., got {option!r}"
-            )
-        overrides[field_name.strip().lower()] = header
-    return overrides
 
 
 def _price_with_progress(
