@@ -14,7 +14,7 @@ from . import htsdata
 from .errors import InputError, ScheduleError, UnknownRateError
 from .fees import harbor_maintenance_fee, merchandise_processing_fee
 from .hts import format_hts
-from .money import ZERO, ZERO_MONEY, format_percent, round_cent
+from .money import LARGEST_AMOUNT, ZERO, ZERO_MONEY, format_percent, plus, round_cent, times
 from .rules import (
     CATEGORIES,
     Gap,
@@ -25,7 +25,7 @@ from .rules import (
     Schedule,
     SpecificRate,
 )
-from .shipment import DECLARATION_FIELDS, Shipment
+from .shipment import DECLARATION_FIELDS, Shipment, parse_date
 
 MFN_MEASURE = "mfn"
 EFFECTIVE_RATE_PLACES = Decimal("0.000001")
@@ -109,6 +109,59 @@ class _Charge:
     notes: list[str] = field(default_factory=list)
 
 
+def entry_date(on: object, what: str = "entry date") -> date:
+    """The entry date as the engine takes it: a ``datetime.date`` or ISO text ("2025-05-03");
+    InputError for anything else (a datetime too: its time and zone are no part of an entry
+    date, and comparing it with the schedule's dates raises TypeError)."""
+    if type(on) is date:
+        return on
+    if isinstance(on, str):
+        return parse_date(on, what)
+    kind = "a datetime (give its .date())" if isinstance(on, date) else type(on).__name__
+    raise InputError(f"{what}: expected a date (datetime.date) or text like 2025-05-03, got "
+                     f"{kind}")
+
+
+def schedule_start(schedule: Schedule) -> date | None:
+    """The first day of the schedule's law: the earliest day any of its measures starts. The
+    schedule models no measure before it (the Section 232 duties of 2018 on steel and
+    aluminum, for one, are not in it), so a duty it gives for an earlier date is not known to
+    be the law's."""
+    return min((measure.first_day for measure in schedule.measures), default=None)
+
+
+def before_schedule_warning(schedule: Schedule, on: date) -> str | None:
+    """What to tell a user of a date before the schedule's first day (see schedule_start)."""
+    first = schedule_start(schedule)
+    if first is None or on >= first:
+        return None
+    return (
+        f"entry date {on} is before {first}, the first date of this schedule's law: measures "
+        "in force before then are not modelled, so the duty shown is the MFN duty alone and "
+        "may be too low"
+    )
+
+
+def check_goods_number(hts: str | None) -> None:
+    """Refuse a chapter 98 or 99 number as the goods' classification. Chapter 99 headings are
+    the additional duties themselves (9903.01.25 is the reciprocal duty), which the engine
+    adds to the goods' own line: priced as goods they were charged as 'general' goods with an
+    unknown MFN rate. Chapter 98 provisions (US goods returned, goods assembled abroad, ...)
+    turn on facts the engine does not model (the value of US components, a prior export)."""
+    if hts is None or hts[:2] not in htsdata.SPECIAL_CHAPTERS:
+        return
+    if hts[:2] == "99":
+        raise InputError(
+            f"hts: {format_hts(hts)} is a chapter 99 heading (an additional duty), not the "
+            "goods' classification; give the goods' HTS number"
+        )
+    raise InputError(
+        f"hts: {format_hts(hts)} is a chapter 98 provision (a special classification such as "
+        "US goods returned or goods assembled abroad), which tariffcalc does not price; give "
+        "the goods' HTS number"
+    )
+
+
 def classify(schedule: Schedule, shipment: Shipment, on: date) -> str:
     """The category of the goods on an entry date: the first category (in CATEGORIES order)
     whose measures in force on the date cover the HTS number (a provision counts from the date
@@ -118,6 +171,7 @@ def classify(schedule: Schedule, shipment: Shipment, on: date) -> str:
     if shipment.category is not None:
         return shipment.category
     assert shipment.hts is not None
+    on = entry_date(on)
     for category in CATEGORIES:
         for measure in schedule.measures:
             if measure.category != category or measure.scope.all_goods:
@@ -317,9 +371,10 @@ def plan_pricing(
     schedule: Schedule, shipment: Shipment, on: date, scenario: str | None = None
 ) -> PricingPlan:
     """Resolve the law for the goods on the entry date: measures, rates, exclusions."""
+    on = entry_date(on)
     active_scenario = schedule.scenario(scenario)
-    review = schedule.review_warning(on)
-    warnings: list[str] = [review] if review else []
+    warnings = [w for w in (before_schedule_warning(schedule, on), schedule.review_warning(on))
+                if w]
     excluded: list[ExcludedMeasure] = []
     not_in_force: list[ExcludedMeasure] = []
     hts_label = format_hts(shipment.hts) if shipment.hts is not None else None
@@ -410,7 +465,8 @@ def price_shipment(
     on: date,
     scenario: str | None = None,
 ) -> Quote:
-    """Price one shipment entered on ``on`` under ``schedule`` (and a named scenario)."""
+    """Price one shipment entered on ``on`` (a date or text like "2025-05-03") under
+    ``schedule`` (and a named scenario)."""
     return price_with_plan(schedule, plan_pricing(schedule, shipment, on, scenario), shipment)
 
 
@@ -418,6 +474,8 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
     """The quote of a shipment whose plan (same :func:`plan_key`, date and scenario) is known:
     its amounts, the stacking that depends on them, the duty lines, gaps and fees."""
     on = plan.entry_date
+    # Here, not in plan_pricing: `hts show` describes a chapter 99 heading with a plan.
+    check_goods_number(plan.hts)
     warnings = list(plan.warnings)
     excluded = list(plan.excluded)
     customs_value = round_cent(shipment.to_usd(shipment.value))
@@ -425,6 +483,12 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
         raise InputError(
             f"value: the customs value {shipment.value} {shipment.currency} is less than half a "
             "cent in USD; expected at least 0.01 USD"
+        )
+    if customs_value > LARGEST_AMOUNT:
+        # As for any amount given: so that every sum of duties stays exact.
+        raise InputError(
+            f"value: the customs value {shipment.value} {shipment.currency} is "
+            f"{customs_value:.3E} USD; expected at most 15 digits before the point"
         )
     hts_label, category = plan.hts_label, plan.category
 
@@ -653,7 +717,7 @@ def _ordinary_duty(
     """The MFN line of the shipment, or None and why it is unknown."""
     if mfn is None:
         return None, problem
-    duty = customs_value * mfn.ad_valorem
+    duty = times(customs_value, mfn.ad_valorem)
     source = mfn.source
     if mfn.specific:
         if shipment.quantity is None:
@@ -662,7 +726,7 @@ def _ordinary_duty(
                 f"the MFN rate of {goods} is {mfn.label}, which needs the quantity in {units} "
                 "(--quantity / column quantity) or the shipment's own --mfn-rate"
             )
-        duty += sum((shipment.quantity * part.amount for part in mfn.specific), Decimal(0))
+        duty = plus(duty, *(times(shipment.quantity, part.amount) for part in mfn.specific))
         source += f"; {shipment.quantity} {mfn.specific[0].unit}"
     amount = round_cent(duty)
     rate = mfn.ad_valorem
@@ -736,7 +800,7 @@ def _duty_line(
     rule = measure.us_content
     if rule is not None and shipment.us_content is not None:
         us_content = round_cent(shipment.to_usd(shipment.us_content))
-        if us_content >= customs_value * rule.threshold:
+        if us_content >= times(customs_value, rule.threshold):
             basis -= us_content
             notes.append(f"US content {us_content} not charged ({rule.heading})")
         else:
@@ -783,9 +847,9 @@ def _duty_line(
         authority=authority,
         rate=rate,
         basis=basis,
-        amount=round_cent(basis * rate),
+        amount=round_cent(times(basis, rate)),
         why=why,
         program=measure.program,
         on_hold_rate=held,
-        on_hold_amount=round_cent(basis * held),
+        on_hold_amount=round_cent(times(basis, held)),
     )

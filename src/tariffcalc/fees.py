@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from .money import ZERO, ZERO_MONEY, format_money, format_percent, round_cent
+from .money import ZERO, ZERO_MONEY, format_money, format_percent, round_cent, share_of, times
 from .rules import Fee
 
 
@@ -32,7 +32,7 @@ def _mpf(fee: Fee, entered_value: Decimal, on: date) -> tuple[Decimal, Decimal] 
     if terms is None:
         return None
     rate, minimum, maximum = terms
-    computed = round_cent(entered_value * rate)
+    computed = round_cent(times(entered_value, rate))
     return computed, min(max(computed, minimum), maximum)
 
 
@@ -76,7 +76,7 @@ def hmf_amount(fee: Fee, value: Decimal, mode: str | None) -> Decimal | None:
     """The HMF of a line: charged on the transport modes the fee names (ocean); None when the
     mode is not given."""
     rate = hmf_rate(fee, mode)
-    return None if rate is None else round_cent(value * rate)
+    return None if rate is None else round_cent(times(value, rate))
 
 
 def hmf_rate(fee: Fee, mode: str | None) -> Decimal | None:
@@ -177,6 +177,6 @@ class EntryShares:
         if self.left <= 0 or not self.entry_value:
             share = self.total - self.handed_out if self.left <= 0 else ZERO_MONEY
         else:
-            share = round_cent(self.total * value / self.entry_value)
+            share = share_of(self.total, value, self.entry_value)
         self.handed_out += share
         return share

@@ -11,7 +11,18 @@ from decimal import Decimal
 
 from .errors import InputError, quoted
 from .hts import normalize_hts
-from .money import ONE, ZERO, parse_amount, parse_positive_amount, parse_rate, plain_text
+from .money import (
+    FX_PLACES,
+    ONE,
+    ZERO,
+    amount_of,
+    parse_amount,
+    parse_positive_amount,
+    parse_rate,
+    plain_text,
+    rate_of,
+    times,
+)
 from .rules import CATEGORIES, MODES
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$", re.ASCII)
@@ -74,6 +85,13 @@ class Shipment:
 
     Amounts are in ``currency``; ``fx_rate`` is US dollars per unit of that currency (CBP's
     certified rate) and is needed for anything but USD.
+
+    A library caller gives what the command line takes, and gets it checked the same way: the
+    HTS number with or without dots ("8708.30.50"), amounts and rates as ``Decimal``, ``int``
+    or text ("1234.56"; a rate also "2.5%"), ``loaded_on`` as a date or "2025-05-03". A
+    ``float`` is refused (it is not exact money: give ``Decimal("0.1")`` or "0.1"). Anything
+    else raises InputError naming the field; the attributes then hold the normalized values
+    (digits of the HTS number, Decimals, a date).
     """
 
     value: Decimal
@@ -109,14 +127,13 @@ class Shipment:
     not_wooden: bool | None = None
 
     def __post_init__(self) -> None:
+        self._normalize()
         if (self.hts is None) == (self.category is None):
             raise InputError("a shipment needs either an HTS code or a category (exactly one)")
         if self.category is not None and self.category not in CATEGORIES:
             raise InputError(
                 f"category: expected one of {', '.join(CATEGORIES)}, got {self.category!r}"
             )
-        if self.value <= ZERO:
-            raise InputError(f"value: must be greater than 0, got {self.value}")
         if self.currency == "USD":
             if self.fx_rate is not None and self.fx_rate != ONE:
                 raise InputError(f"fx_rate: a USD value takes no exchange rate, got {self.fx_rate}")
@@ -142,14 +159,69 @@ class Shipment:
                 f"metal_content + us_content: together they exceed the customs value {self.value}"
             )
 
+    def _normalize(self) -> None:
+        """Every field as the engine reads it (see the class docstring), or InputError. The
+        engine compares and multiplies these: a str value or a text date got as far as a
+        TypeError there, a dotted HTS number was read as another number, an int value failed
+        on ``quantize``. (Frozen: fields are set with object.__setattr__.)"""
+        def put(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)
+
+        def shown(value: object) -> str:  # repr() of an int of 5,000 digits raises
+            return quoted(value) if isinstance(value, str | bool) else type(value).__name__
+
+        hts = self.hts
+        # Already digits (shipment_from_fields normalized it): nothing to do.
+        if hts is not None and not (type(hts) is str and hts.isdigit() and len(hts) in (8, 10)
+                                    and hts.isascii()):
+            if not isinstance(hts, str):
+                raise InputError(f"hts: expected text such as '8703.23.01', got "
+                                 f"{type(hts).__name__}")
+            put("hts", normalize_hts(hts, "hts"))
+        for name in ("category", "mode"):
+            text = getattr(self, name)
+            if text is not None:
+                if not isinstance(text, str):
+                    raise InputError(f"{name}: expected text, got {type(text).__name__}")
+                put(name, text.strip().lower())
+        if not isinstance(self.currency, str):
+            raise InputError(f"currency: expected a 3-letter ISO code such as 'JPY', got "
+                             f"{type(self.currency).__name__}")
+        if self.currency != "USD":
+            put("currency", parse_currency(self.currency))
+        put("value", amount_of(self.value, "value", positive=True))
+        if self.fx_rate is not None:
+            put("fx_rate", amount_of(self.fx_rate, "fx_rate", positive=True, places=FX_PLACES))
+        if self.mfn_rate is not None:
+            put("mfn_rate", rate_of(self.mfn_rate, "mfn_rate"))
+        for name in CONTENT_FIELDS:
+            if getattr(self, name) is not None:
+                put(name, amount_of(getattr(self, name), name))
+        if self.quantity is not None:
+            put("quantity", amount_of(self.quantity, "quantity", positive=True))
+        loaded = self.loaded_on
+        if isinstance(loaded, str):
+            put("loaded_on", parse_date(loaded, "loaded_on"))
+        elif loaded is not None and type(loaded) is not date:  # a datetime is no date here
+            raise InputError(f"loaded_on: expected a date (datetime.date) or text like "
+                             f"2025-05-03, got {type(loaded).__name__}")
+        if type(self.civil_aircraft) is not bool:
+            raise InputError(f"civil_aircraft: expected True or False, got "
+                             f"{shown(self.civil_aircraft)}")
+        for name in ("not_auto_part", "annex_ii", *DECLARATION_FIELDS):
+            flag = getattr(self, name)
+            if flag is not None and type(flag) is not bool:
+                # "no" is a true value in Python: a declaration is a bool or nothing.
+                raise InputError(f"{name}: expected True, False or None, got {shown(flag)}")
+
     def content_of(self, metal: str) -> Decimal | None:
         """The declared value of one metal's content (steel, aluminum), if declared."""
         value: Decimal | None = getattr(self, f"{metal}_content", None)
         return value
 
     def to_usd(self, amount: Decimal) -> Decimal:
-        """An amount of this shipment's currency in US dollars (unrounded)."""
-        return amount if self.fx_rate is None else amount * self.fx_rate
+        """An amount of this shipment's currency in US dollars (unrounded, exact)."""
+        return amount if self.fx_rate is None else times(amount, self.fx_rate)
 
 
 def parse_flag(text: str, what: str) -> bool:

@@ -1,0 +1,251 @@
+"""Reliability round 2 (issue 15): the library takes what the command line takes and refuses the
+rest with a TariffError; chapter 98/99 numbers are not goods; dates outside the schedule's law
+are said to be; money is exact at the limits of its digits."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from decimal import Decimal as D
+
+import pytest
+from typer.testing import CliRunner
+
+from tariffcalc import InputError, Shipment, TariffError, price_shipment
+from tariffcalc.cli import ExitCode, app
+from tariffcalc.fees import EntryShares
+from tariffcalc.money import round_cent, times
+
+runner = CliRunner()
+IN_FORCE = date(2025, 6, 1)
+
+
+# --------------------------------------------------------------------------------------------
+# 1. The library takes what the command line takes
+
+
+def test_a_dotted_hts_number_is_the_same_goods_as_its_digits(schedule):
+    # 8708.30.50 (brakes) on 2025-06-01: MFN 2.5% + autos parts 25% of 10,000 = 250 + 2,500.
+    # Dotted, it used to be read as "8708..3.0..50" and priced as general goods at 1,250.
+    dotted = price_shipment(schedule, Shipment(D(10000), hts="8708.30.50"), IN_FORCE)
+    digits = price_shipment(schedule, Shipment(D(10000), hts="87083050"), IN_FORCE)
+    assert (dotted.hts, dotted.category, dotted.total_duty) == ("8708.30.50", "auto-parts",
+                                                                D("2750.00"))
+    assert dotted == digits
+    assert Shipment(D(1), hts="8708.30.50").hts == "87083050"
+    with pytest.raises(InputError, match="^hts: .*8- or 10-digit"):
+        Shipment(D(1), hts="8708.3")
+    with pytest.raises(InputError, match="^hts: expected text"):
+        Shipment(D(1), hts=87083050)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [10000, "10000", "10000.00", "１００００", D("1E+4")])
+def test_a_value_as_int_or_text_is_the_decimal(schedule, value):
+    shipment = Shipment(value, hts="87083050")  # type: ignore[arg-type]
+    assert type(shipment.value) is D and shipment.value == 10000
+    assert price_shipment(schedule, shipment, IN_FORCE).total_duty == D("2750.00")
+
+
+# Every Decimal field, each way a library caller can get it wrong. Each must be an InputError
+# whose message starts with the field's name, never an AttributeError or TypeError.
+_FIELDS = {
+    "value": dict(),
+    "fx_rate": dict(currency="JPY", value=D(1000000)),
+    "mfn_rate": dict(),
+    "metal_content": dict(),
+    "steel_content": dict(),
+    "aluminum_content": dict(),
+    "copper_content": dict(),
+    "us_content": dict(),
+    "quantity": dict(),
+}
+_BAD = {
+    "float": (0.5, "float"),
+    "text": ("abc", "expected"),
+    "signed text": ("-1", "expected"),
+    "negative": (D("-1"), "negative|fraction from 0 to 1"),
+    "nan": (D("NaN"), "finite"),
+    "infinity": (D("Infinity"), "finite"),
+    "16 digits": (D("1E+20"), "15 digits|fraction from 0 to 1"),
+    "50 decimals": (D("1E-50"), "decimals"),
+    # Over Python's int-to-str limit: even repr() of it raises ValueError.
+    "5,000-digit int": (10**5000, "15 digits"),
+    "bool": (True, "expected"),
+    "list": ([1], "expected"),
+}
+
+
+@pytest.mark.parametrize("field", sorted(_FIELDS))
+@pytest.mark.parametrize("bad, words", _BAD.values(), ids=_BAD)
+def test_every_decimal_field_refuses_what_is_not_a_number(field, bad, words):
+    given = {"value": D(1000000), "hts": "87083050", **_FIELDS[field], field: bad}
+    with pytest.raises(InputError) as raised:
+        Shipment(**given)
+    message = str(raised.value)
+    assert message.startswith(f"{field}: ") and re.search(words, message), message
+    assert "\n" not in message and len(message) < 300
+
+
+@pytest.mark.parametrize("field", sorted(_FIELDS))
+def test_every_decimal_field_takes_text_and_int(field):
+    given = {"value": D(1000000), "hts": "87083050", **_FIELDS[field]}
+    as_text = Shipment(**{**given, field: "1"})
+    as_int = Shipment(**{**given, field: 1})
+    as_decimal = Shipment(**{**given, field: D(1)})
+    assert as_text == as_int == as_decimal
+    assert type(getattr(as_text, field)) is D
+
+
+def test_a_float_is_refused_with_the_reason():
+    with pytest.raises(InputError, match=r"^value: got the float 0\.1; a float is not exact "
+                                         r"money .*give a Decimal or text"):
+        Shipment(0.1, hts="87083050")  # type: ignore[arg-type]
+
+
+def test_rates_read_as_the_command_line_reads_them():
+    assert Shipment(D(1), hts="87083050", mfn_rate="2.5%").mfn_rate == D("0.025")
+    assert Shipment(D(1), hts="87083050", mfn_rate="Free").mfn_rate == 0
+    assert Shipment(D(1), hts="87083050", mfn_rate=D("0.025")).mfn_rate == D("0.025")
+    with pytest.raises(InputError, match="^mfn_rate: a rate must be a fraction from 0 to 1"):
+        Shipment(D(1), hts="87083050", mfn_rate=D("2.5"))  # 250%, not 2.5%
+    with pytest.raises(InputError, match="^mfn_rate: .*at most 100%"):
+        Shipment(D(1), hts="87083050", mfn_rate="250%")
+
+
+def test_the_other_fields_are_checked_too():
+    shipment = Shipment("1000", hts="87083050", currency="jpy", fx_rate="0.0067", mode=" Ocean ",
+                        loaded_on="2025-04-01")  # fmt: skip
+    assert (shipment.currency, shipment.mode, shipment.loaded_on) == ("JPY", "ocean",
+                                                                      date(2025, 4, 1))
+    assert Shipment(D(1), category=" Autos ").category == "autos"
+    for given, words in [
+        (dict(loaded_on="2025-13-01"), "^loaded_on: expected a date"),
+        (dict(loaded_on=datetime(2025, 4, 1)), "^loaded_on: expected a date"),
+        (dict(not_auto_part="no"), "^not_auto_part: expected True, False or None"),
+        (dict(generic_pharma=1), "^generic_pharma: expected True, False or None"),
+        (dict(civil_aircraft=None), "^civil_aircraft: expected True or False"),
+        (dict(currency="yen!", fx_rate=D(1)), "^currency: expected a 3-letter"),
+        (dict(currency=None), "^currency: expected a 3-letter"),
+        (dict(mode="sea freight"), "^mode: expected one of"),
+    ]:
+        with pytest.raises(InputError, match=words):
+            Shipment(D(1000), hts="87083050", **given)
+
+
+def test_the_entry_date_is_a_date_or_iso_text(schedule):
+    shipment = Shipment(D(10000), hts="87083050")
+    assert price_shipment(schedule, shipment, "2025-06-01") == price_shipment(
+        schedule, shipment, IN_FORCE)
+    for bad in ["2025-13-01", "01/06/2025", datetime(2025, 6, 1), 20250601, None]:
+        with pytest.raises(InputError, match="^entry date: expected a date"):
+            price_shipment(schedule, shipment, bad)  # type: ignore[arg-type]
+
+
+def test_the_readme_library_example_runs():
+    # The "use as a library" text of the README (issue 15): what the command line takes.
+    from datetime import date
+
+    from tariffcalc import InputError, Shipment, load_schedule, price_shipment
+
+    schedule = load_schedule()
+    shipment = Shipment(value="20000", hts="8711.50.00")  # or Decimal("20000"), or 20000
+    quote = price_shipment(schedule, shipment, date(2025, 5, 3))  # or "2025-05-03"
+    assert f"{quote.total_duty}" == "2480.00"
+    try:
+        Shipment(value=20000.0, hts="8711.50.00")
+    except InputError as error:
+        assert str(error).startswith("value: got the float 20000.0; a float is not exact")
+    else:  # pragma: no cover - the test fails here
+        raise AssertionError("a float value was taken")
+
+
+# --------------------------------------------------------------------------------------------
+# 2. A chapter 98 or 99 number is not the goods' classification
+
+
+@pytest.mark.parametrize("hts, words", [
+    ("9903.01.25", "9903.01.25 is a chapter 99 heading (an additional duty), not the goods' "
+                   "classification; give the goods' HTS number"),
+    ("9903.94.01", "chapter 99 heading"),
+    ("9802.00.80", "9802.00.80 is a chapter 98 provision"),
+    ("9801.00.10", "chapter 98 provision"),
+])  # fmt: skip
+def test_a_chapter_98_or_99_number_is_refused(schedule, hts, words):
+    with pytest.raises(InputError) as raised:
+        price_shipment(schedule, Shipment(D(1000), hts=hts), IN_FORCE)
+    assert str(raised.value) == f"hts: {words}" or words in str(raised.value)
+    result = runner.invoke(app, ["quote", "--hts", hts, "--value", "1000", "--date", "2025-06-01"])
+    assert result.exit_code == ExitCode.BAD_INPUT, result.output
+    assert words in result.stderr and not result.stdout
+
+
+def test_hts_show_still_describes_a_chapter_99_heading():
+    result = runner.invoke(app, ["hts", "show", "9903.01.25", "--date", "2025-06-01",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert "applicable subheading + 10%" in json.loads(result.stdout)["general"]
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Dates before the schedule's law (the library's part; the timeline below)
+
+
+def test_a_date_before_the_schedule_says_its_law_is_not_modelled(schedule):
+    # A steel article of 2019 paid the Section 232 duty of 2018, which the schedule does not
+    # model (its law starts 2025-03-12): the MFN duty alone is shown, and said to be so.
+    quote = price_shipment(schedule, Shipment(D(10000), hts="73269086"), date(2019, 6, 1))
+    assert [line.measure for line in quote.lines] == ["mfn"]
+    assert any(w.startswith("entry date 2019-06-01 is before 2025-03-12, the first date of "
+                            "this schedule's law: measures in force before then are not "
+                            "modelled") for w in quote.warnings), quote.warnings
+    within = price_shipment(schedule, Shipment(D(10000), hts="73269086"), date(2025, 3, 12))
+    assert not any("is before" in w for w in within.warnings)
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Exact money at the limits of its digits
+
+
+def test_a_duty_at_the_digit_limits_is_rounded_once(schedule):
+    # 999,999,999,999,999.99 x 0.500000000005 = 500,000,000,004,999.99499999999995 exactly:
+    # 4,999.99 to the cent, half up. Python's 28 digits rounded the product first to
+    # ...4,999.9950000000000 and the cent up to 5,000.00.
+    shipment = Shipment(D("999999999999999.99"), hts="87032301", mfn_rate="50.0000000005%")
+    quote = price_shipment(schedule, shipment, date(2025, 3, 1))
+    assert quote.base_duty == D("500000000004999.99")
+    result = runner.invoke(app, ["quote", "--hts", "8703.23.01", "--value", "999999999999999.99",
+                                 "--mfn-rate", "50.0000000005%", "--date", "2025-03-01",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["base_duty"] == "500000000004999.99"
+
+
+def test_an_entry_fee_share_is_exact():
+    # A fee of 793,764,298,776,264.37 shared by two lines of equal value: half of it is
+    # 396,882,149,388,132.185, .19 half up. total x value has 34 digits: rounded to 28 before
+    # the division, the share came out .18.
+    value = D("276332364733555.72")
+    shares = EntryShares(D("793764298776264.37"), value * 2, 2)
+    assert shares.share(value) == D("396882149388132.19")
+    assert shares.share(value) == D("396882149388132.18")  # the remainder: they add up
+
+
+def test_round_cent_of_a_long_amount_does_not_fail():
+    # 10^20 to the cent needs 23 digits; x a rate of 12 decimals, 35: more than 28.
+    assert round_cent(times(D("100000000000000000000"), D("0.123456789012"))) == D(
+        "12345678901200000000.00")
+
+
+def test_a_customs_value_over_15_digits_is_refused(schedule):
+    shipment = Shipment(D("999999999999999"), hts="87032301", currency="JPY",
+                        fx_rate=D("999999999999999"))
+    with pytest.raises(InputError, match="^value: the customs value .* expected at most 15 "
+                                         "digits before the point"):
+        price_shipment(schedule, shipment, IN_FORCE)
+
+
+def test_errors_are_tariff_errors():
+    # The one hierarchy: a caller catching TariffError catches all of the above.
+    with pytest.raises(TariffError):
+        Shipment(10**5000, hts="87083050")
