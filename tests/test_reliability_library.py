@@ -8,6 +8,7 @@ import json
 import re
 from datetime import date, datetime
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -16,8 +17,10 @@ from tariffcalc import InputError, Shipment, TariffError, price_shipment
 from tariffcalc.cli import ExitCode, app
 from tariffcalc.fees import EntryShares
 from tariffcalc.money import round_cent, times
+from tariffcalc.timeline import timeline_span
 
 runner = CliRunner()
+REPO = Path(__file__).resolve().parents[1]
 IN_FORCE = date(2025, 6, 1)
 
 
@@ -201,6 +204,64 @@ def test_a_date_before_the_schedule_says_its_law_is_not_modelled(schedule):
                             "modelled") for w in quote.warnings), quote.warnings
     within = price_shipment(schedule, Shipment(D(10000), hts="73269086"), date(2025, 3, 12))
     assert not any("is before" in w for w in within.warnings)
+
+
+def test_timeline_starts_at_the_schedule_law_with_a_warning():
+    # 7326.90.86 (a steel article) from 2018: the schedule's law starts 2025-03-12 (the steel
+    # derivatives of the 2025 proclamation); before it the timeline printed "mfn 2.9%" as the
+    # duty of 2018-2025, when Section 232 applied. Now it starts on 2025-03-12 and says why.
+    result = runner.invoke(app, ["timeline", "--hts", "7326.90.86", "--from", "2018-01-01",
+                                 "--to", "2025-04-01", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["from"], r["to"]) for r in rows] == [("2025-03-12", "2025-04-01")]
+    # 10,000 x (2.9% MFN + 25% Section 232) = 290 + 2,500.
+    assert rows[0]["total_duty"] == "2790.00"
+    assert ("warning: --from 2018-01-01 is before 2025-03-12, the first date of the schedule's "
+            "law: measures in force before then are not modelled, so the timeline starts on "
+            "2025-03-12") in result.stderr
+    default = runner.invoke(app, ["timeline", "--hts", "7326.90.86", "--format", "json"])
+    assert json.loads(default.stdout)[0]["from"] == "2025-03-12" and not default.stderr
+    before = runner.invoke(app, ["timeline", "--hts", "7326.90.86", "--from", "2018-01-01",
+                                 "--to", "2019-01-01"])
+    assert before.exit_code == ExitCode.BAD_INPUT and not before.stdout
+    assert "--to: 2019-01-01 is before 2025-03-12" in before.stderr
+
+
+def test_timeline_after_the_reviewed_date_says_so(schedule):
+    span = timeline_span(schedule, "2025-04-01", date(2027, 1, 1))
+    assert (span.start, span.end) == (date(2025, 4, 1), date(2027, 1, 1))
+    assert span.warnings == (f"end 2027-01-01 is after {schedule.reviewed_through}, the last "
+                             "date the schedule has been reviewed for: rates in force after "
+                             "that date are not known to it",)
+
+
+def test_timeline_refuses_a_chapter_99_heading_once():
+    result = runner.invoke(app, ["timeline", "--hts", "9903.01.25"])
+    assert result.exit_code == ExitCode.BAD_INPUT and "chapter 99 heading" in result.stderr
+
+
+def test_timeline_reaches_the_ends_of_the_calendar(tmp_path):
+    # A rule from 0001-01-01 to 9999-12-31 (the smallest and largest dates): the day after its
+    # end overflowed the date type, as did the day before the first rule.
+    text = (REPO / "tests" / "valid_minimal.yaml").read_text(encoding="utf-8")
+    text = text.replace("reviewed_through: 2025-06-03", "reviewed_through: 9999-12-31")
+    text = text.replace("{from: 2025-04-05, to: 2025-04-08, rate: 10%}",
+                        "{from: 0001-01-01, to: 2025-04-08, rate: 10%}")
+    text = text.replace("{from: 2025-04-03, rate: 25%}",
+                        "{from: 2025-04-03, to: 9999-12-31, rate: 25%}")
+    path = tmp_path / "ends.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["timeline", "--hts", "8703.23.01", "--schedule", str(path),
+                                 "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    # 10,000 x (2.5% MFN + 10% reciprocal), then x (2.5% + 25% autos, displacing reciprocal).
+    assert [line.split(",")[:4] for line in result.stdout.splitlines()[1:]] == [
+        ["0001-01-01", "2025-04-02", "0.125", "1250.00"],
+        ["2025-04-03", "9999-12-31", "0.275", "2750.00"],
+    ]
+    table = runner.invoke(app, ["timeline", "--hts", "8703.23.01", "--schedule", str(path)])
+    assert table.exit_code == 0 and "9999-12-31" in table.stdout, table.output
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from .engine import Quote, price_shipment
+from .engine import Quote, check_goods_number, entry_date, price_shipment, schedule_start
 from .errors import InputError, TariffError
 from .money import format_percent
 from .rules import Schedule
@@ -49,7 +49,7 @@ def change_dates(schedule: Schedule) -> set[date]:
     def add(start: date | None, end: date | None) -> None:
         if start is not None:
             dates.add(start)
-        if end is not None:
+        if end is not None and end < date.max:  # a rule to 9999-12-31 never stops applying
             dates.add(end + ONE_DAY)
 
     for measure in schedule.measures:
@@ -75,16 +75,68 @@ def _signature(step_quote: Quote | None, problem: str | None) -> object:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class TimelineSpan:
+    start: date
+    end: date
+    warnings: tuple[str, ...]  # why the span is not the one asked for, or not all known
+
+
+def timeline_span(
+    schedule: Schedule,
+    start: date | str | None = None,
+    end: date | str | None = None,
+    labels: tuple[str, str] = ("start", "end"),
+) -> TimelineSpan:
+    """The dates a timeline can state as the schedule's law: from ``start`` (default: the
+    first day of the schedule's law) to ``end`` (default: the last day it was reviewed for).
+
+    Before its first day the schedule models no measure, so a timeline would show the MFN duty
+    alone as if it were the law (for steel in 2018-2025 it was not: Section 232 applied): a
+    ``start`` before it is moved to it with a warning, and an ``end`` before it is refused. An
+    ``end`` after the reviewed-through date is kept, with a warning. ``labels`` name the two
+    dates in messages (the command line's --from and --to)."""
+    first, reviewed = schedule_start(schedule), schedule.reviewed_through
+    start_label, end_label = labels
+    on_from = entry_date(start, start_label) if start is not None else first or reviewed
+    on_to = entry_date(end, end_label) if end is not None else reviewed
+    warnings: list[str] = []
+    if first is not None and on_to < first:
+        raise InputError(
+            f"{end_label}: {on_to} is before {first}, the first date of the schedule's law; "
+            "measures in force before then are not modelled"
+        )
+    if first is not None and on_from < first:
+        warnings.append(
+            f"{start_label} {on_from} is before {first}, the first date of the schedule's law: "
+            f"measures in force before then are not modelled, so the timeline starts on {first}"
+        )
+        on_from = first
+    if on_to < on_from:
+        raise InputError(f"{end_label}: {on_to} is before {start_label} {on_from}")
+    if on_to > reviewed:
+        warnings.append(
+            f"{end_label} {on_to} is after {reviewed}, the last date the schedule has been "
+            "reviewed for: rates in force after that date are not known to it"
+        )
+    return TimelineSpan(on_from, on_to, tuple(warnings))
+
+
 def duty_timeline(
     schedule: Schedule,
     shipment: Shipment,
-    start: date,
-    end: date,
+    start: date | str,
+    end: date | str,
     scenario: str | None = None,
 ) -> list[TimelineStep]:
-    """The periods from ``start`` to ``end`` over which the goods' duty stayed the same."""
+    """The periods from ``start`` to ``end`` over which the goods' duty stayed the same.
+
+    The dates are taken as given: see :func:`timeline_span` for the span the schedule can
+    speak for (a quote of a date before it carries a warning saying so)."""
+    start, end = entry_date(start, "start"), entry_date(end, "end")
     if end < start:
         raise InputError(f"--to: {end} is before --from {start}")
+    check_goods_number(shipment.hts)  # refused on every date: once, not as each step's problem
     candidates = sorted(d for d in change_dates(schedule) if start < d <= end)
     steps: list[TimelineStep] = []
     previous: object = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -13,7 +12,7 @@ from rich.table import Table
 from ..hts import format_hts
 from ..report import money_or_none, rate_or_none
 from ..shipment import parse_date
-from ..timeline import change_dates, duty_timeline, step_chart
+from ..timeline import duty_timeline, step_chart, timeline_span
 from ._app import (
     AdvancedChipsOption,
     AlliedComponentsOption,
@@ -46,6 +45,7 @@ from ._app import (
     app,
     choice,
     declared,
+    err_console,
     goods_from_options,
     guarded,
     out_console,
@@ -64,7 +64,10 @@ def timeline(
     ] = "10000",
     start: Annotated[
         str | None,
-        typer.Option("--from", help="First entry date (default: the day before the first rule)."),
+        typer.Option(
+            "--from",
+            help="First entry date (default, and earliest: the first date of the schedule's law).",
+        ),
     ] = None,
     end: Annotated[
         str | None,
@@ -122,10 +125,15 @@ def timeline(
         loaded_on,
     )
     schedule = schedule_for(schedule_path)
-    first = min(change_dates(schedule)) - timedelta(days=1)
-    on_from = parse_date(start, "--from") if start else first
-    on_to = parse_date(end, "--to") if end else schedule.reviewed_through
-    steps = duty_timeline(schedule, shipment, on_from, on_to, scenario)
+    span = timeline_span(
+        schedule,
+        parse_date(start, "--from") if start else None,
+        parse_date(end, "--to") if end else None,
+        labels=("--from", "--to"),
+    )
+    steps = duty_timeline(schedule, shipment, span.start, span.end, scenario)
+    for warning in span.warnings:
+        err_console().print(f"warning: {warning}", markup=False, soft_wrap=True)
     rows = [
         {
             "from": step.start.isoformat(),
