@@ -83,7 +83,7 @@ def test_quote_json_has_fees_and_landed_cost():
     assert data["fees"] == {"mpf": "207.84", "hmf": "75.00"}
     assert data["total_fees"] == "282.84"
     assert data["landed_cost"] == "69282.84"  # 60,000 + 9,000 duty + 282.84 fees
-    bad = runner.invoke(app, ["quote", "--hts", "8703.24.01", "--value", "1", "--mode", "sea"])
+    bad = runner.invoke(app, ["quote", "--hts", "8703.24.01", "--value", "1", "--mode", "rocket"])
     assert bad.exit_code == ExitCode.BAD_INPUT and "--mode" in bad.stderr
 
 

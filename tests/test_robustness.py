@@ -35,7 +35,7 @@ BAD_CELLS = [
     ("value", ""), ("value", "1.2.3"), ("value", "١٢٣"),
     # Less than half a cent: the customs value would round to 0.00 (was an internal error).
     ("value", "0.004"), ("value", "0.0000000001"),
-    ("date", "2025-02-30"), ("date", "2025-13-01"), ("date", "2025/05/03"),
+    ("date", "2025-02-30"), ("date", "2025-13-01"), ("date", "2025/13/03"),
     ("date", "03/05/2025"), ("date", "20250503"), ("date", "2025-5-3"), ("date", "yesterday"),
     ("hts", "8703.23"), ("hts", "8703.23.01.001"), ("hts", "87O3.23.01"), ("hts", "HTS8703"),
     ("hts", "870323011"), ("hts", "8703-23-01"), ("hts", "87032301" * 3), ("hts", ""),
@@ -46,7 +46,7 @@ BAD_CELLS = [
     ("mfn_rate", "150%"), ("mfn_rate", "-2%"), ("mfn_rate", "abc"), ("mfn_rate", "2"),
     ("metal_content", "30000"), ("metal_content", "abc"), ("us_content", "-1"),
     ("us_content", "25000"), ("auto_part", "maybe"), ("annex_ii", "2"),
-    ("civil_aircraft", "perhaps"), ("mode", "sea"), ("quantity", "0"), ("quantity", "lots"),
+    ("civil_aircraft", "perhaps"), ("mode", "rocket"), ("quantity", "0"), ("quantity", "lots"),
 ]
 COLUMNS = ["id", "hts", "value", "date", "currency", "fx_rate", "mfn_rate", "metal_content",
            "us_content", "auto_part", "annex_ii", "civil_aircraft", "mode", "quantity"]
@@ -114,7 +114,7 @@ BAD_OPTIONS = [
     ["quote", "--hts", "8711.50.00", "--value", "1", "--currency", "JPY", "--fx-rate", "0"],
     ["quote", "--hts", "8711.50.00", "--value", "1", "--metal-content", "2"],
     ["quote", "--hts", "8711.50.00", "--value", "1", "--quantity", "-3"],
-    ["quote", "--hts", "8711.50.00", "--value", "1", "--mode", "rail"],
+    ["quote", "--hts", "8711.50.00", "--value", "1", "--mode", "rocket"],
     ["batch", "/nonexistent/file.csv"],
     ["batch", "--date", "someday", "/nonexistent/file.csv"],
     ["rates", "--date", "2025-13-01"],
@@ -136,8 +136,8 @@ def test_bad_options_exit_bad_input_with_one_line(args):
 @pytest.mark.parametrize(("options", "words"), [
     # A codec that fails on the whole file (UTF-16 without its BOM) was an internal error.
     (["--encoding", "utf-16"], "line 1: cannot be decoded as utf-16"),
-    # CSV text under a workbook's name would only puzzle: refused, nothing written.
-    (["-o", "OUT/x.xlsx"], "spreadsheet files are not written"),
+    # Workbooks are written as .xlsx: an .xls or .ods name is refused, nothing written.
+    (["-o", "OUT/x.xls"], "workbooks are written as .xlsx"),
 ])  # fmt: skip
 def test_bad_batch_options_on_a_good_file(tmp_path: Path, options: list[str], words: str):
     source = tmp_path / "in.csv"

@@ -10,7 +10,9 @@ import io
 import json
 import os
 import re
+import stat
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -27,12 +29,20 @@ from .engine import (
     plan_pricing,
     price_with_plan,
 )
-from .errors import InputError, OutputError, TariffError, file_problem
+from .errors import InputError, OutputError, TariffError, file_problem, quoted
 from .fees import EntryShares, entry_mpf, hmf_amount
-from .money import ZERO, ZERO_MONEY, format_money, parse_positive_amount, round_cent
+from .money import ZERO, ZERO_MONEY, format_money, round_cent
 from .report import money_or_none, rate_or_none
 from .rules import Fee, Schedule
-from .shipment import DECLARATION_FIELDS, Shipment, parse_date, shipment_from_fields
+from .shipment import (
+    DECLARATION_FIELDS,
+    PLAIN_CELLS,
+    CellFormat,
+    Shipment,
+    parse_amount_cell,
+    parse_date,
+    shipment_from_fields,
+)
 
 RESULT_FIELDS = (
     "category", "base_duty", "additional_duty", "total_duty", "on_hold_duty",
@@ -168,36 +178,54 @@ class BatchSummary:
         return grand
 
 
-# Header names that real exports use for the fields, compared after normalising case, spaces
-# and punctuation ("HTS Code", "hts-code" and "hts_code" are one name).
+# Header names that real exports use for the fields, compared after normalising width, case,
+# spaces and punctuation ("HTS Code", "hts-code" and "hts_code" are one name; so are "ＨＳコード"
+# and "HSコード"): tariffcalc's own, ACE's (ES-003 and the entry summary reports), SAP's (field
+# labels and technical names of billing documents), Oracle's (order and invoice lines), and the
+# Japanese headers of exporters' ERP and Excel files. The README lists them.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "line", "line_id", "line_no", "line_number", "item"),
-    "entry": ("entry", "entry_no", "entry_number", "entry_id"),
+    "id": ("id", "line", "line_id", "line_no", "line_number", "item", "行番号", "明細番号"),
+    "entry": ("entry", "entry_no", "entry_number", "entry_id", "entry_summary_number",
+              "申告番号", "輸入申告番号", "エントリー番号"),
     "hts": ("hts", "hts_code", "hts_no", "hts_number", "htsno", "htsus", "htsus_code",
-            "tariff_number"),
-    "category": ("category",),
-    "value": ("value", "customs_value", "entered_value"),
-    "date": ("date", "entry_date"),
-    "currency": ("currency", "currency_code"),
-    "fx_rate": ("fx_rate", "fx", "exchange_rate"),
-    "mfn_rate": ("mfn_rate", "mfn", "general_rate", "column_1_rate"),
-    "metal_content": ("metal_content", "metal_value"),
-    "steel_content": ("steel_content",),
-    "aluminum_content": ("aluminum_content", "aluminium_content"),
-    "copper_content": ("copper_content",),
-    "us_content": ("us_content", "u_s_content"),
+            "tariff_number", "hts_number_full", "commodity_code", "import_code_number", "stawn",
+            "harmonized_tariff_code", "harmonized_tariff_schedule_code", "品目番号", "hsコード",
+            "hs_コード", "htsコード", "hts番号", "hs番号", "関税番号", "税番", "統計品目番号",
+            "輸入統計品目番号"),
+    "category": ("category", "カテゴリ", "カテゴリー"),
+    "value": ("value", "customs_value", "entered_value", "line_tariff_goods_value_amount",
+              "net_value", "net_value_in_document_currency", "netwr", "extended_amount",
+              "line_amount", "金額", "価格", "課税価格", "申告価格", "申告価額", "取引価格",
+              "インボイス金額", "評価額", "fob価格"),
+    "date": ("date", "entry_date", "日付", "輸入日", "申告日", "輸入申告日", "通関日"),
+    "currency": ("currency", "currency_code", "document_currency", "waerk", "waers",
+                 "invoice_currency_code", "通貨", "通貨コード"),
+    "fx_rate": ("fx_rate", "fx", "exchange_rate", "conversion_rate", "為替レート", "換算レート",
+                "為替"),
+    "mfn_rate": ("mfn_rate", "mfn", "general_rate", "column_1_rate", "mfn税率", "基本税率",
+                 "一般税率"),
+    "metal_content": ("metal_content", "metal_value", "金属含有額"),
+    "steel_content": ("steel_content", "鉄鋼含有額"),
+    "aluminum_content": ("aluminum_content", "aluminium_content", "アルミ含有額",
+                         "アルミニウム含有額"),
+    "copper_content": ("copper_content", "銅含有額"),
+    "us_content": ("us_content", "u_s_content", "米国含有額"),
     "auto_part": ("auto_part",),
     "not_auto_part": ("not_auto_part",),
     "annex_ii": ("annex_ii",),
     "civil_aircraft": ("civil_aircraft",),
-    "mode": ("mode", "transport_mode", "mode_of_transport"),
-    "quantity": ("quantity", "qty"),
+    "mode": ("mode", "transport_mode", "mode_of_transport", "mode_of_transportation_code",
+             "輸送", "輸送手段", "輸送方法", "輸送モード", "輸送区分"),
+    "quantity": ("quantity", "qty", "billed_quantity", "fkimg", "shipped_quantity", "数量"),
     "loaded_on": ("loaded_on", "loading_date", "date_loaded", "on_board_date", "date_of_loading",
-                  "bl_date", "bill_of_lading_date", "export_date", "date_of_export"),
+                  "bl_date", "bill_of_lading_date", "export_date", "date_of_export",
+                  "actual_ship_date", "船積日", "船積み日", "積込日", "出港日", "b_l日付"),
     "origin": ("origin", "country_of_origin", "country_of_origin_code", "coo", "origin_country",
-               "origin_country_code"),
+               "origin_country_code", "herkl", "原産国", "原産地", "原産国コード"),
     **{name: (name,) for name in DECLARATION_FIELDS},
 }  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ColumnLayout:
     """The fields a kind of file holds, the header names each may go by, and those it needs
@@ -224,7 +252,9 @@ SHIPMENT_LAYOUT = ColumnLayout("a CSV file of shipments", COLUMN_ALIASES,
 
 
 def normalize_header(name: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+    """A header name as the aliases are written: width folded (NFKC), case folded, each run
+    of spaces and punctuation one "_"."""
+    return re.sub(r"[\W_]+", "_", unicodedata.normalize("NFKC", name).casefold()).strip("_")
 
 
 def map_columns(
@@ -241,9 +271,14 @@ def map_columns(
             raise InputError(
                 f"--column: unknown field {field_name!r}; fields: {', '.join(layout.aliases)}"
             )
-        matches = [i for i, name in enumerate(header) if name.strip() == column.strip()]
+        matches = [i for i, name in enumerate(header) if name.strip() == column.strip()] or [
+            i for i, name in enumerate(header) if _folded(name) == _folded(column)
+        ]  # the exact name first, then regardless of case and width
         if not matches:
-            raise InputError(f"--column {field_name}={column}: {source} has no column {column!r}")
+            raise InputError(
+                f"--column {field_name}={column}: {source} has no column {column!r}"
+                + _near(column, header)
+            )
         fields[field_name] = matches[0]
     taken = set(fields.values())
     for position, name in enumerate(header):
@@ -263,11 +298,37 @@ def map_columns(
         if not any(name in fields for name in needed)
     ]
     if missing:
+        near = "".join(
+            _near(needed[0], [n for i, n in enumerate(header) if i not in fields.values()],
+                  layout.aliases[needed[0]])
+            for needed in layout.required
+            if not any(name in fields for name in needed)
+        )
         raise InputError(
             f"{source}: header: missing column {' and '.join(missing)}; "
-            f"found {', '.join(header) or 'no columns'} (map one with --column FIELD=NAME)"
+            f"found {quoted(', '.join(header) or 'no columns', 200)}{near} "
+            "(map one with --column FIELD=NAME)"
         )
     return fields
+
+
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).strip().casefold()
+
+
+def _near(wanted: str, header: list[str], aliases: tuple[str, ...] = ()) -> str:
+    """"; did you mean 'HTS Cd'?" when a header name is close to ``wanted`` or its aliases."""
+    import difflib
+
+    names = {normalize_header(name): name for name in header}
+    close: list[str] = []
+    for target in (normalize_header(wanted), *aliases):
+        for match in difflib.get_close_matches(target, list(names), n=3, cutoff=0.75):
+            if names[match] not in close:
+                close.append(names[match])
+    if not close:
+        return ""
+    return f"; for {wanted}, did you mean {' or '.join(repr(name) for name in close[:3])}?"
 
 
 @dataclass(frozen=True)
@@ -281,6 +342,9 @@ class InputTable:
     encoding: str = "utf-8-sig"
     fields: dict[str, int] = field(default_factory=dict)
     bytes_read: Callable[[], int] | None = None  # how far into the file the rows have read
+    cells: CellFormat = PLAIN_CELLS  # how its amounts, dates and exchange rates are written
+    delimiter: str = ","
+    had_bom: bool = False  # the file began with a UTF-8 byte order mark
 
     def __post_init__(self) -> None:
         if not self.fields:
@@ -301,13 +365,19 @@ def open_input(
     columns: dict[str, str] | None = None,
     name: str | None = None,
     layout: ColumnLayout = SHIPMENT_LAYOUT,
+    cells: CellFormat = PLAIN_CELLS,
+    delimiter: str | None = None,
 ) -> Iterator[InputTable]:
     """Open a CSV (of shipments, or of the fields ``layout`` names), checking what makes the
     whole file unusable up front.
 
     ``columns`` maps fields to header names the aliases do not know (``--column``); ``name``
-    is what messages call the file (its path by default)."""
+    is what messages call the file (its path by default); ``cells`` how its amounts, dates and
+    rates are written; ``delimiter`` its field separator (None: found from the header line:
+    a comma, else the most frequent of ; tab |)."""
     source = name or str(path)
+    if delimiter is not None and len(delimiter) != 1:
+        raise InputError(f"--delimiter: expected one character, got {quoted(delimiter)}")
     try:
         codecs.lookup(encoding)
         raw = path.open("rb")
@@ -315,11 +385,15 @@ def open_input(
         raise InputError(f"--encoding: unknown text encoding {encoding!r}") from None
     except OSError as exc:
         raise InputError(file_problem(source, exc, layout.what)) from None
+    had_bom = raw.read(3) == codecs.BOM_UTF8
+    raw.seek(0)
     handle = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
     # A cell may be as long as it likes (a 10 MB note is still a note, not a broken file).
     csv.field_size_limit(2**31 - 1)
     with handle:
-        reader = csv.reader(handle, strict=True)
+        if delimiter is None:
+            delimiter = _sniff_delimiter(handle, source, encoding)
+        reader = csv.reader(handle, strict=True, delimiter=delimiter)
         try:
             header = next(reader, None)
         except csv.Error as exc:
@@ -353,7 +427,26 @@ def open_input(
                 number += 1
                 yield number, reader.line_num, cells
 
-        yield InputTable(source, header, rows(), encoding, fields, raw.tell)
+        yield InputTable(
+            source, header, rows(), encoding, fields, raw.tell, cells, delimiter, had_bom
+        )
+
+
+def _sniff_delimiter(handle: IO[str], source: str, encoding: str) -> str:
+    """The field separator of a file, from its header line: a comma if it has one, else the
+    most frequent of semicolon, tab and bar (a one-column file: a comma)."""
+    try:
+        first = handle.readline(2**20)
+    except UnicodeError as exc:
+        raise InputError(f"{source}: line 1: {_read_problem(encoding)}: {exc}") from None
+    finally:
+        handle.seek(0)
+    unquoted = re.sub(r'"[^"]*"', "", first)
+    if "," in unquoted:
+        return ","
+    counts = {mark: unquoted.count(mark) for mark in (";", "\t", "|")}
+    best = max(counts, key=lambda mark: counts[mark])
+    return best if counts[best] else ","
 
 
 def _read_problem(encoding: str) -> str:
@@ -478,15 +571,45 @@ def unique_names(columns: list[str]) -> list[str]:
     return names
 
 
+_TEXT: dict[str, Any] = {"encoding": "utf-8", "newline": ""}
+
+
+def _new_file_mode() -> int:
+    """The mode a new file gets under the process's umask (read without changing it, where
+    the platform can)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
     """A file written beside ``path`` and renamed over it only once complete.
 
     An error or Ctrl-C before the end leaves any existing file untouched and no partial file.
+    The file gets the mode of the file it replaces, else the one the umask gives a new file
+    (not mkstemp's 0600). A link is followed (the file it names is replaced, not the link);
+    a device or a FIFO (/dev/null, /dev/stdout, a pipe) is written through, as it is no file
+    to replace.
     """
+    path = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        existing = path.stat()
+    except OSError:
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        if stat.S_ISDIR(existing.st_mode):
+            raise InputError(f"{path}: is a folder; give a file name for the output")
+        try:
+            with path.open("wb" if binary else "w", **({} if binary else _TEXT)) as through:
+                yield through
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write the output: {exc.strerror or exc}") from None
+        return
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=directory)
+        os.fchmod(fd, stat.S_IMODE(existing.st_mode) if existing else _new_file_mode())
     except (FileNotFoundError, NotADirectoryError):
         raise InputError(f"{path}: the output folder does not exist") from None
     except PermissionError:
@@ -618,6 +741,7 @@ class _RowReader:
         self.header, self.encoding, self.default_date = table.header, table.encoding, default_date
         self.index = table.fields
         self.names = {key: table.header[i].strip() for key, i in table.fields.items()}
+        self.cells = table.cells
 
     def clean(self, cells: list[str]) -> list[str]:
         """Cells as they will be written: undecodable bytes shown as U+FFFD."""
@@ -638,9 +762,13 @@ class _RowReader:
                 f"(cells beyond the header: {extra})"
             )
         fields = {key: cells[i] if i < len(cells) else None for key, i in self.index.items()}
-        shipment = shipment_from_fields(fields, self.names)
+        shipment = shipment_from_fields(fields, self.names, self.cells)
         date_text = fields.get("date")
-        on = parse_date(date_text, self.names["date"]) if date_text else self.default_date
+        on = (
+            parse_date(date_text, self.names["date"], self.cells.date_format)
+            if date_text
+            else self.default_date
+        )
         entry = (fields.get("entry") or "").strip() or None
         return shipment, on, entry
 
@@ -653,33 +781,40 @@ def scan_entries(table: InputTable, default_date: date, limit: int = 200_000) ->
     if "entry" not in table.fields:
         return entries
     for _number, _line, cells in table.rows:
-        line = entry_line(table.fields, cells, default_date)
+        line = entry_line(table.fields, cells, default_date, table.cells)
         if line is not None:
             entries.add(*line)
     return entries
 
 
 def entry_line(
-    fields: dict[str, int], cells: list[str], default_date: date
+    fields: dict[str, int],
+    cells: list[str],
+    default_date: date,
+    formats: CellFormat = PLAIN_CELLS,
 ) -> tuple[str, date, Decimal] | None:
     """What a row adds to its entry: (entry, date, customs value in USD), or None when the
     row names no entry or its value, exchange rate or date cannot be read (then the row is
     not counted in any entry). A row that fails for another reason is still counted."""
 
+    defaults = dict(formats.defaults)
+
     def cell(name: str) -> str:
         position = fields.get(name)
-        return cells[position].strip() if position is not None and position < len(cells) else ""
+        text = cells[position].strip() if position is not None and position < len(cells) else ""
+        return text or defaults.get(name, "")
 
     key = cell("entry")
     if not key:
         return None
     try:
-        value = parse_positive_amount(cell("value"), "value")
+        value = parse_amount_cell(cell("value"), "value", formats, positive=True)
         currency = cell("currency").upper() or "USD"
         if currency != "USD":
-            value *= parse_positive_amount(cell("fx_rate"), "fx_rate")
+            fx_rate = parse_amount_cell(cell("fx_rate"), "fx_rate", formats, positive=True)
+            value = value / fx_rate if formats.fx_per_usd else value * fx_rate
         date_text = cell("date")
-        on = parse_date(date_text, "date") if date_text else default_date
+        on = parse_date(date_text, "date", formats.date_format) if date_text else default_date
     except TariffError:
         return None
     return key, on, round_cent(value)
@@ -740,7 +875,10 @@ def price_rows(
     header = table.header
     reader = _RowReader(table, default_date)
     plans = {} if plans is None else plans  # (plan key, date) -> plan; may be shared
-    linear = _LinearRows(schedule, scenario, reader, entries, plans) if fast else None
+    # The linear path reads plain cells only: amounts grouped by thousands, dates in a file's
+    # own format or rates per dollar are the engine's path's to read.
+    plain = table.cells == PLAIN_CELLS
+    linear = _LinearRows(schedule, scenario, reader, entries, plans) if fast and plain else None
     for number, line, raw_cells in table.rows:
         summary.rows += 1
         cells = reader.clean(raw_cells)

@@ -67,7 +67,7 @@ from .engine import MFN_MEASURE, PricingPlan, Quote, plan_key, plan_pricing, pri
 from .errors import TariffError
 from .fees import hmf_rate, informal_terms, mpf_terms
 from .rules import MODES, Rule, Schedule
-from .shipment import DECLARATION_FIELDS, parse_date, shipment_from_fields
+from .shipment import DECLARATION_FIELDS, PLAIN_CELLS, parse_date, shipment_from_fields
 
 # A file is priced a part of about this size at a time (its peak memory is about 11 times
 # that: 0.7 GB for a part of a million rows, 62 MB), so memory does not grow with the file.
@@ -667,6 +667,8 @@ def price_csv(
     codec = codecs.lookup(table.encoding).name
     if codec not in ("utf-8", "utf-8-sig", *_TRANSCODED):
         return None
+    if table.delimiter != "," or table.cells != PLAIN_CELLS:
+        return None  # another separator, grouped amounts, dates in a format: the row path's
     try:
         chunks = _chunks(path, chunk_bytes or CHUNK_BYTES)
         transcoded = codec if codec in _TRANSCODED else None

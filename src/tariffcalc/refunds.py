@@ -638,7 +638,7 @@ def read_batch_estimate(schedule: Schedule, table: InputTable, default_date: dat
     rows = price_rows(schedule, table, summary, default_date=default_date, fast=False)
     for number, inputs, results in rows:
         cells = [c or "" for c in inputs]
-        key_line = entry_line(table.fields, cells, default_date)
+        key_line = entry_line(table.fields, cells, default_date, table.cells)
         raw_number = cells[table.fields["entry"]].strip()
         if not raw_number:
             stray.append(f"row {number}: no entry number")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from .errors import InputError, quoted
@@ -27,6 +28,8 @@ from .rules import CATEGORIES, MODES
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$", re.ASCII)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+# 2025/06/15 and 2025年6月15日, as Japanese spreadsheets write dates.
+_JAPANESE_DATE = re.compile(r"^(\d{4})(?:/|年)(\d{1,2})(?:/|月)(\d{1,2})日?$", re.ASCII)
 CONTENT_FIELDS = (
     "metal_content", "steel_content", "aluminum_content", "copper_content", "us_content",
 )  # fmt: skip
@@ -224,6 +227,92 @@ class Shipment:
         return amount if self.fx_rate is None else times(amount, self.fx_rate)
 
 
+@dataclass(frozen=True, slots=True)
+class CellFormat:
+    """How a file (or the command line) writes its cells where it departs from tariffcalc's
+    plain forms: the thousands separator of its amounts (never guessed: "1,000" may be a
+    thousand or one), a strptime format for its dates, and exchange rates given as units of
+    the currency per US dollar (150 yen to the dollar) instead of US dollars per unit."""
+
+    thousands: str | None = None  # ",", ".", " " or "'"; "." makes "," the decimal mark
+    date_format: str | None = None  # e.g. "%d.%m.%Y"
+    fx_per_usd: bool = False
+    # Text for fields a row leaves empty (a profile's currency, fx_rate, mode...).
+    defaults: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.thousands is not None and self.thousands not in _SEPARATORS:
+            raise InputError(
+                f"--thousands: expected one of , . ' or a space, got {quoted(self.thousands)}"
+            )
+        if self.date_format is not None and "%" not in self.date_format:
+            raise InputError(
+                f"--date-format: expected a format such as %d.%m.%Y, got "
+                f"{quoted(self.date_format)}"
+            )
+
+
+PLAIN_CELLS = CellFormat()
+_SEPARATORS = (",", ".", " ", "'")
+
+
+def parse_amount_cell(
+    text: str, what: str, cells: CellFormat = PLAIN_CELLS, positive: bool = False
+) -> Decimal:
+    """An amount as the file writes it: plain, or grouped by ``cells.thousands``."""
+    cleaned = plain_text(text)
+    separator = cells.thousands
+    if separator is not None:
+        decimal_mark = "," if separator == "." else "."
+        grouped = re.fullmatch(
+            rf"\d{{1,3}}(?:{re.escape(separator)}\d{{3}})+(?:{re.escape(decimal_mark)}\d+)?",
+            cleaned,
+        )
+        if grouped:
+            cleaned = cleaned.replace(separator, "")
+        elif separator in cleaned:
+            raise InputError(
+                f"{what}: expected digits grouped by three with {separator!r} (--thousands), "
+                f"got {quoted(text)}"
+            )
+        if decimal_mark == ",":
+            cleaned = cleaned.replace(",", ".")
+    try:
+        return parse_positive_amount(cleaned, what) if positive else parse_amount(cleaned, what)
+    except InputError as exc:
+        if separator is None and re.fullmatch(r"\d{1,3}(?:[,.' ]\d{3})+(?:[.,]\d+)?", cleaned):
+            mark = next(c for c in cleaned if not c.isdigit())
+            hint = f"; if {mark!r} separates thousands, say --thousands {mark}"
+            raise InputError(f"{exc}{hint}") from None
+        raise
+
+
+_MODE_WORDS = {
+    "ocean": "ocean", "sea": "ocean", "vessel": "ocean", "air": "air", "land": "land",
+    "truck": "land", "rail": "land", "road": "land",
+    "海上": "ocean", "海運": "ocean", "船便": "ocean", "船舶": "ocean", "船": "ocean",
+    "航空": "air", "航空便": "air", "空輸": "air",
+    "陸上": "land", "陸送": "land", "陸路": "land", "トラック": "land", "鉄道": "land",
+}  # fmt: skip
+# ACE / CBP mode of transportation codes (ACE CATAIR, appendix B).
+_ACE_MODES = {
+    "10": "ocean", "11": "ocean", "12": "ocean", "20": "land", "21": "land", "30": "land",
+    "31": "land", "32": "land", "33": "land", "34": "land", "40": "air", "41": "air",
+}  # fmt: skip
+
+
+def parse_mode(text: str, what: str = "mode") -> str:
+    """A transport mode: ocean, air or land, as words (English or Japanese) or ACE codes."""
+    cleaned = plain_text(text).casefold()
+    mode = _MODE_WORDS.get(cleaned) or _ACE_MODES.get(cleaned)
+    if mode is None:
+        raise InputError(
+            f"{what}: expected ocean, air or land (or 海上, 航空, 陸上, or an ACE mode code "
+            f"such as 11, 40, 30), got {quoted(text)}"
+        )
+    return mode
+
+
 def parse_flag(text: str, what: str) -> bool:
     cleaned = text.strip().lower()
     if cleaned in _TRUE:
@@ -233,15 +322,27 @@ def parse_flag(text: str, what: str) -> bool:
     raise InputError(f"{what}: expected true or false, got {quoted(text)}")
 
 
-def parse_date(text: str, what: str) -> date:
-    """An entry date written YYYY-MM-DD (and a real one: 2025-02-30 is refused)."""
+def parse_date(text: str, what: str, date_format: str | None = None) -> date:
+    """An entry date written YYYY-MM-DD, or as Japanese files write it (2025/06/15,
+    2025年6月15日), or in ``date_format`` (strptime) when one is given; a real one
+    (2025-02-30 is refused)."""
     cleaned = plain_text(text)
+    if date_format is not None:
+        with contextlib.suppress(ValueError):
+            return datetime.strptime(cleaned, date_format).date()
     try:
-        if not _DATE.match(cleaned):
-            raise ValueError
-        return date.fromisoformat(cleaned)
+        if _DATE.match(cleaned):
+            return date.fromisoformat(cleaned)
+        japanese = _JAPANESE_DATE.match(cleaned)
+        if japanese and ("年" in cleaned) == cleaned.endswith("日") and cleaned.count("/") != 1:
+            return date(int(japanese[1]), int(japanese[2]), int(japanese[3]))
+        raise ValueError
     except ValueError:
-        raise InputError(f"{what}: expected a date like 2025-05-03, got {quoted(text)}") from None
+        formats = f"{date_format}, " if date_format else ""
+        raise InputError(
+            f"{what}: expected a date like {formats}2025-05-03, 2025/05/03 or 2025年5月3日 "
+            f"(--date-format for others), got {quoted(text)}"
+        ) from None
 
 
 # How exports write Japan as a country of origin: ISO 3166 alpha-2, alpha-3 and numeric codes,
@@ -270,16 +371,23 @@ def parse_currency(text: str, what: str = "currency") -> str:
     return cleaned
 
 
-def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, str]) -> Shipment:
+def shipment_from_fields(
+    fields: Mapping[str, str | None],
+    names: Mapping[str, str],
+    cells: CellFormat = PLAIN_CELLS,
+) -> Shipment:
     """Build a shipment from text fields (CSV cells or command-line options).
 
     ``fields`` is keyed by the canonical field names (hts, category, value, currency, fx_rate,
     mfn_rate, metal_content, steel_content, aluminum_content, us_content, auto_part,
     not_auto_part, annex_ii, civil_aircraft, mode, quantity); ``names`` says how the user wrote
-    each one (a column name or an option), so that errors point at it.
+    each one (a column name or an option), so that errors point at it; ``cells`` how amounts,
+    dates and exchange rates are written.
     """
 
     given = {key: raw for key, raw in fields.items() if raw and not raw.isspace()}
+    for key, default in cells.defaults:
+        given.setdefault(key, default)
     text = given.get
 
     def label(key: str) -> str:
@@ -306,18 +414,31 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
     value_text = text("value")
     if value_text is None:
         raise InputError(f"{label('value')}: a customs value is required")
-    value = parse_positive_amount(value_text, label("value"))
+    value = parse_amount_cell(value_text, label("value"), cells, positive=True)
 
     currency_text = text("currency")
     currency = parse_currency(currency_text, label("currency")) if currency_text else "USD"
     fx_text = text("fx_rate")
-    fx_rate = parse_positive_amount(fx_text, label("fx_rate")) if fx_text else None
+    fx_rate = None
+    if fx_text:
+        fx_rate = parse_amount_cell(fx_text, label("fx_rate"), cells, positive=True)
+    if fx_rate is not None and cells.fx_per_usd:
+        fx_rate = ONE / fx_rate  # 150 yen to the dollar: 1/150 US dollar per yen
+    elif fx_rate is not None and currency == "JPY" and fx_rate > ONE:
+        # A yen is worth far less than a dollar: a rate above 1 is yen per dollar, as Japanese
+        # users quote it; taken as dollars per yen it would multiply the value ~20,000 times.
+        inverse = f"{(ONE / fx_rate).quantize(Decimal('1e-9')).normalize():f}"
+        raise InputError(
+            f"{label('fx_rate')}: {quoted(fx_text)} US dollars per yen cannot be right (the "
+            f"rate is US dollars per unit of the currency); if it is yen per dollar, give "
+            f"{inverse} (1/{quoted(fx_text)[1:-1]}) or say --fx-per-usd"
+        )
     mfn_text = text("mfn_rate")
     mfn_rate = parse_rate(mfn_text, label("mfn_rate")) if mfn_text else None
     contents = {}
     for key in CONTENT_FIELDS:
         content_text = text(key)
-        contents[key] = parse_amount(content_text, label(key)) if content_text else None
+        contents[key] = parse_amount_cell(content_text, label(key), cells) if content_text else None
 
     # The CSV column says auto_part=false; the command-line flag says --not-auto-part.
     not_auto_part: bool | None = None
@@ -334,16 +455,22 @@ def shipment_from_fields(fields: Mapping[str, str | None], names: Mapping[str, s
     annex_text = text("annex_ii")
     declared_annex_ii = parse_flag(annex_text, label("annex_ii")) if annex_text else None
     loaded_text = text("loaded_on")
-    loaded_on = parse_date(loaded_text, label("loaded_on")) if loaded_text else None
+    loaded_on = (
+        parse_date(loaded_text, label("loaded_on"), cells.date_format) if loaded_text else None
+    )
     declared: dict[str, bool | None] = {}
     for key in DECLARATION_FIELDS:
         flag_text = text(key)
         declared[key] = parse_flag(flag_text, label(key)) if flag_text is not None else None
 
     quantity_text = text("quantity")
-    quantity = parse_positive_amount(quantity_text, label("quantity")) if quantity_text else None
+    quantity = (
+        parse_amount_cell(quantity_text, label("quantity"), cells, positive=True)
+        if quantity_text
+        else None
+    )
     mode_text = text("mode")
-    mode = mode_text.strip().lower() if mode_text else None
+    mode = parse_mode(mode_text, label("mode")) if mode_text else None
     try:
         return Shipment(
             mode=mode,

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..audit import audit_stamp
 from ..batch import (
     FORMAT_BY_EXTENSION,
     OUTPUT_FORMATS,
@@ -28,8 +29,11 @@ from ..batch import (
     price_table,
     scan_entries,
 )
+from ..config import Profile, load_profile
 from ..errors import InputError, OutputError
+from ..excel import is_workbook, sheet_as_csv, write_results_workbook
 from ..rules import Schedule
+from ..shipment import PLAIN_CELLS, CellFormat
 from ._app import (
     EntryDate,
     ExitCode,
@@ -69,8 +73,9 @@ def batch(
     scenario: ScenarioName = None,
     schedule_path: SchedulePath = None,
     encoding: Annotated[
-        str, typer.Option("--encoding", help="Text encoding of the input, e.g. cp932.")
-    ] = "utf-8-sig",
+        str | None,
+        typer.Option("--encoding", help="Text encoding of the input, e.g. cp932 (default UTF-8)."),
+    ] = None,
     column: Annotated[
         list[str] | None,
         typer.Option(
@@ -79,20 +84,75 @@ def batch(
             help="Read FIELD (hts, value, date, ...) from the column named HEADER. Repeatable.",
         ),
     ] = None,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="Workbook input: the sheet (default: first).")
+    ] = None,
+    thousands: Annotated[
+        str | None,
+        typer.Option(
+            "--thousands",
+            help="Amounts group thousands with this mark (, . ' or space): 4,500,000. Never "
+            "guessed.",
+        ),
+    ] = None,
+    date_format: Annotated[
+        str | None,
+        typer.Option(
+            "--date-format",
+            help="Dates in this strptime format, e.g. %d.%m.%Y (YYYY-MM-DD, YYYY/MM/DD and "
+            "YYYY年M月D日 are always read).",
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            "--delimiter", help="Field separator (default: found from the header: , ; tab |)."
+        ),
+    ] = None,
+    fx_per_usd: Annotated[
+        bool | None,
+        typer.Option(
+            "--fx-per-usd",
+            help="fx_rate cells are units of the currency per US dollar (150 yen), not US "
+            "dollars per unit.",
+            show_default=False,
+        ),
+    ] = None,
+    bom: Annotated[
+        bool | None,
+        typer.Option(
+            "--bom/--no-bom",
+            help="Begin a CSV output with a UTF-8 byte order mark, so that Excel reads "
+            "Japanese text (default: when the input had one, was cp932/Shift_JIS or a "
+            "workbook).",
+            show_default=False,
+        ),
+    ] = None,
+    profile_name: Annotated[
+        str | None,
+        typer.Option("--profile", help="Settings of a profile of the config file (see --config)."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Config file of profiles (default: the platform's).")
+    ] = None,
 ) -> None:
-    """Price a CSV of shipments row by row; every row is written, bad rows marked."""
+    """Price a file of shipments (CSV or a workbook) row by row; every row is written, bad rows
+    marked."""
+    profile = load_profile(profile_name, config) if profile_name is not None else None
+    settings = _Settings.of(profile, locals())
     if output_format is None:
         suffix = output.suffix.lower() if output is not None else ""
-        if suffix in _SPREADSHEETS:
+        if suffix in _SPREADSHEETS and suffix != ".xlsx":
             raise InputError(
-                f"-o {output}: spreadsheet files are not written; write a .csv (spreadsheets "
-                "open it), .json, .jsonl or .parquet, or say --format"
+                f"-o {output}: workbooks are written as .xlsx; write a .xlsx, .csv, .json, "
+                ".jsonl or .parquet, or say --format"
             )
-        output_format = FORMAT_BY_EXTENSION.get(suffix, "csv")
-    fmt = choice(output_format, OUTPUT_FORMATS, "--format")
-    if fmt == "parquet" and output is None:
-        raise InputError("--format parquet: Parquet is binary; give an output file with -o")
-    columns = column_overrides(column or [])
+        output_format = "xlsx" if suffix == ".xlsx" else FORMAT_BY_EXTENSION.get(suffix, "csv")
+    fmt = choice(output_format, (*OUTPUT_FORMATS, "xlsx"), "--format")
+    if fmt in ("parquet", "xlsx") and output is None:
+        raise InputError(f"--format {fmt}: the output is binary; give an output file with -o")
+    columns = {**(profile.columns if profile else {}), **column_overrides(column or [])}
     on = entry_date_or_today(entry_date)
     from_stdin = str(input_file) == "-"
     if not from_stdin and output is not None and output.resolve() == input_file.resolve():
@@ -104,7 +164,26 @@ def batch(
         name = str(input_file)
         if from_stdin:  # read once into a file of its own: both paths read files in parts
             input_file, name = status.enter_context(_stdin_copy()), "<stdin>"
-        job = _Job(schedule, input_file, output, fmt, on, scenario, encoding, columns, name)
+        workbook_input = is_workbook(input_file)
+        if workbook_input:  # the sheet as CSV, priced by the same pipeline
+            folder = Path(status.enter_context(tempfile.TemporaryDirectory(prefix="tariffcalc-")))
+            sheet_csv = folder / "sheet.csv"
+            name = sheet_as_csv(input_file, settings.sheet, sheet_csv)
+            input_file = sheet_csv
+        elif settings.sheet is not None:
+            raise InputError(f"--sheet {settings.sheet}: {name} is not a workbook")
+        encoding = "utf-8-sig" if workbook_input else settings.encoding or "utf-8-sig"
+        workbook_output = output if fmt == "xlsx" else None
+        if workbook_output is not None:  # priced to CSV first, then made a workbook
+            folder = Path(status.enter_context(tempfile.TemporaryDirectory(prefix="tariffcalc-")))
+            output, fmt = folder / "results.csv", "csv"
+        bom = settings.bom
+        if bom is None:
+            bom = workbook_input or _japanese_text(encoding) or _starts_with_bom(input_file)
+        job = _Job(
+            schedule, input_file, output, fmt, on, scenario, encoding, columns, name,
+            settings.cells, settings.delimiter, bom and fmt == "csv" and workbook_output is None,
+        )  # fmt: skip
         # A progress bar on a terminal, unless the rows themselves go to that terminal.
         bar = err if err.is_terminal and (output is not None or not sys.stdout.isatty()) else None
         with contextlib.ExitStack() as shown:
@@ -114,8 +193,19 @@ def batch(
             summary = _price_columnar(job, progress)
         if summary is None:
             summary = _price_row_by_row(job, bar)
+        stamp = audit_stamp(schedule, schedule_path)
+        if workbook_output is not None and output is not None:
+            write_results_workbook(output, workbook_output, _summary_rows(summary), stamp.items())
+            output = workbook_output
     report = err if output is None else out_console()
     _render_summary(report, summary)
+    report.print(
+        f"tariffcalc {stamp['tariffcalc']}; schedule reviewed through "
+        f"{stamp['schedule_reviewed_through']} (sha256 {stamp['schedule_sha256'][:12]}); HTS: "
+        f"{stamp['hts_revision']}",
+        markup=False,
+        soft_wrap=True,
+    )
     for message in summary.first_errors:
         err.print(f"error: {message}", markup=False, soft_wrap=True)
     if summary.failed:
@@ -139,6 +229,75 @@ class _Job:
     encoding: str
     columns: dict[str, str]  # --column overrides
     name: str  # what messages call the input ("<stdin>" for -)
+    cells: CellFormat = PLAIN_CELLS  # how amounts, dates and rates are written
+    delimiter: str | None = None  # None: found from the header line
+    bom: bool = False  # begin the CSV output with a UTF-8 byte order mark
+
+    def open(self) -> contextlib.AbstractContextManager[InputTable]:
+        return open_input(
+            self.input_file, self.encoding, self.columns, self.name, cells=self.cells,
+            delimiter=self.delimiter,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The options that say how the input is written, each from the command line, else the
+    profile, else the default."""
+
+    encoding: str | None
+    sheet: str | None
+    delimiter: str | None
+    bom: bool | None
+    cells: CellFormat
+
+    @classmethod
+    def of(cls, profile: Profile | None, options: dict[str, Any]) -> _Settings:
+        def pick(name: str) -> Any:
+            given = options.get(name)
+            return given if given is not None else getattr(profile, name, None)
+
+        delimiter = pick("delimiter")
+        if delimiter is not None and delimiter.lower() in ("tab", "\\t"):
+            delimiter = "\t"
+        defaults = tuple(sorted(profile.defaults.items())) if profile else ()
+        cells = CellFormat(
+            thousands=pick("thousands"), date_format=pick("date_format"),
+            fx_per_usd=bool(pick("fx_per_usd")), defaults=defaults,
+        )  # fmt: skip
+        return cls(pick("encoding"), pick("sheet"), delimiter, pick("bom"), cells)
+
+
+def _japanese_text(encoding: str) -> bool:
+    """An input in a Japanese legacy encoding: its users open CSV in Japanese Excel."""
+    import codecs
+
+    return codecs.lookup(encoding).name in ("cp932", "shift_jis", "euc_jp", "iso2022_jp")
+
+
+def _starts_with_bom(path: Path) -> bool:
+    try:
+        with path.open("rb") as stream:
+            return stream.read(3) == b"\xef\xbb\xbf"
+    except OSError:
+        return False
+
+
+def _summary_rows(summary: BatchSummary) -> list[list[Any]]:
+    """The batch summary as rows for a workbook's summary sheet."""
+    rows: list[list[Any]] = [
+        ["category", "rows", "customs value", "base duty", "additional", "on hold", "IEEPA",
+         "fees"]
+    ]  # fmt: skip
+    totals = {**summary.by_category, "total": summary.total()}
+    for category, total in totals.items():
+        rows.append([
+            category, total.rows, total.customs_value, total.base_duty, total.additional_duty,
+            total.on_hold_duty, total.ieepa_duty, total.total_fees,
+        ])  # fmt: skip
+    rows.append(["rows priced", summary.priced])
+    rows.append(["rows failed", summary.failed])
+    return rows
 
 
 @contextlib.contextmanager
@@ -191,10 +350,10 @@ def _price_columnar(
 ) -> BatchSummary | None:
     """The whole file priced as columns (fast), or None when it is for the row path."""
     schedule, input_file, output, on = job.schedule, job.input_file, job.output, job.on
-    encoding, columns, scenario = job.encoding, job.columns, job.scenario
+    scenario = job.scenario
     from ..columnar import Declined, price_csv
 
-    with open_input(input_file, encoding, columns, job.name) as table:
+    with job.open() as table:
         priced = price_csv(
             schedule, input_file, table, default_date=on, scenario=scenario, progress=progress
         )
@@ -202,6 +361,8 @@ def _price_columnar(
         return None
 
     def write(stream: IO[Any]) -> None:
+        if job.bom:
+            stream.write("\ufeff")
         if job.fmt == "parquet":
             priced.write_parquet(stream)
         elif job.fmt in ("json", "jsonl"):
@@ -237,12 +398,12 @@ def _price_columnar(
 def _price_row_by_row(job: _Job, progress_console: Console | None) -> BatchSummary:
     """The file priced row by row, streaming (memory does not grow with the file)."""
     entries = None
-    with open_input(job.input_file, job.encoding, job.columns, job.name) as table:
+    with job.open() as table:
         if "entry" in table.fields:
             entries = scan_entries(table, job.on)
     with (
         contextlib.ExitStack() as cleanup,
-        open_input(job.input_file, job.encoding, job.columns, job.name) as table,
+        job.open() as table,
     ):
         if entries is not None:
             cleanup.callback(entries.close)
@@ -262,6 +423,8 @@ def _price_with_progress(
     """The rows of ``table`` priced and written to ``stream``, with a progress bar on
     ``console`` (if any) moved every 1,000 rows by the bytes read."""
     bytes_read = table.bytes_read
+    if job.bom:
+        stream.write("\ufeff")
     with contextlib.ExitStack() as shown:
         progress = None
         if console is not None:
