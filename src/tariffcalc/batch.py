@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import io
 import json
 import os
@@ -345,6 +346,7 @@ class InputTable:
     cells: CellFormat = PLAIN_CELLS  # how its amounts, dates and exchange rates are written
     delimiter: str = ","
     had_bom: bool = False  # the file began with a UTF-8 byte order mark
+    path: Path | None = None  # the file, where it is one
 
     def __post_init__(self) -> None:
         if not self.fields:
@@ -399,12 +401,13 @@ def open_input(
         except csv.Error as exc:
             raise InputError(f"{source}: line 1: malformed CSV: {exc}") from None
         except UnicodeError as exc:  # a codec that fails whole (UTF-16 without its BOM...)
-            raise InputError(f"{source}: line 1: {_read_problem(encoding)}: {exc}") from None
+            problem = _read_problem(encoding, path)
+            raise InputError(f"{source}: line 1: {problem}: {exc}") from None
         if header is None:
             expected = ", ".join(needed[0] for needed in layout.required)
             raise InputError(f"{source}: the file is empty; expected a header row with {expected}")
         if any(_UNDECODED.search(name) for name in header):
-            raise InputError(f"{source}: line 1: {_read_problem(encoding)}")
+            raise InputError(f"{source}: line 1: {_read_problem(encoding, path)}")
         fields = map_columns(header, columns or {}, source, layout)
 
         def rows() -> Iterator[tuple[int, int, list[str]]]:
@@ -420,7 +423,8 @@ def open_input(
                     ) from None
                 except UnicodeError as exc:
                     raise InputError(
-                        f"{source}: after line {reader.line_num}: {_read_problem(encoding)}: {exc}"
+                        f"{source}: after line {reader.line_num}: "
+                        f"{_read_problem(encoding, path)}: {exc}"
                     ) from None
                 if not cells:  # a blank line is not a row
                     continue
@@ -428,7 +432,7 @@ def open_input(
                 yield number, reader.line_num, cells
 
         yield InputTable(
-            source, header, rows(), encoding, fields, raw.tell, cells, delimiter, had_bom
+            source, header, rows(), encoding, fields, raw.tell, cells, delimiter, had_bom, path
         )
 
 
@@ -438,7 +442,7 @@ def _sniff_delimiter(handle: IO[str], source: str, encoding: str) -> str:
     try:
         first = handle.readline(2**20)
     except UnicodeError as exc:
-        raise InputError(f"{source}: line 1: {_read_problem(encoding)}: {exc}") from None
+        raise InputError(f"{source}: line 1: {_read_problem(encoding, None)}: {exc}") from None
     finally:
         handle.seek(0)
     unquoted = re.sub(r'"[^"]*"', "", first)
@@ -449,8 +453,27 @@ def _sniff_delimiter(handle: IO[str], source: str, encoding: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_problem(encoding: str) -> str:
+def _read_problem(encoding: str, path: Path | None) -> str:
+    guess = _guess_encoding(str(path)) if path is not None else None
+    if guess and codecs.lookup(guess).name != codecs.lookup(encoding).name:
+        return f"cannot be decoded as {encoding}; it looks like {guess}: use --encoding {guess}"
     return f"cannot be decoded as {encoding} (use --encoding, e.g. --encoding cp932)"
+
+
+@functools.lru_cache(maxsize=8)
+def _guess_encoding(path: str) -> str | None:
+    """The encoding charset-normalizer finds for the start of a file (None when it finds
+    none, or is not installed)."""
+    try:
+        from charset_normalizer import from_bytes
+
+        with open(path, "rb") as stream:
+            best = from_bytes(stream.read(2**18)).best()
+    except (ImportError, OSError):
+        return None
+    if best is None:
+        return None
+    return {"shift_jis": "cp932", "cp932": "cp932"}.get(best.encoding, best.encoding)
 
 
 def neutralize_formula(cell: str) -> str:
@@ -742,6 +765,7 @@ class _RowReader:
         self.index = table.fields
         self.names = {key: table.header[i].strip() for key, i in table.fields.items()}
         self.cells = table.cells
+        self.path = table.path
 
     def clean(self, cells: list[str]) -> list[str]:
         """Cells as they will be written: undecodable bytes shown as U+FFFD."""
@@ -754,7 +778,7 @@ class _RowReader:
             undecoded = next(i for i, c in enumerate(cells) if _UNDECODED.search(c))
             header = self.header
             column = header[undecoded] if undecoded < len(header) else f"cell {undecoded + 1}"
-            raise InputError(f"{column}: {_read_problem(self.encoding)}")
+            raise InputError(f"{column}: {_read_problem(self.encoding, self.path)}")
         if len(cells) > len(self.header):
             extra = ", ".join(repr(c) for c in cells[len(self.header) :])
             raise InputError(

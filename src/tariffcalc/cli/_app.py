@@ -20,7 +20,7 @@ from rich.console import Console
 from ..errors import InputError, OutputError, ScheduleError, TariffError, UnknownRateError
 from ..money import format_percent
 from ..rules import SCHEDULE_ENV, Schedule, load_schedule
-from ..shipment import DECLARATIONS, Shipment, parse_date, shipment_from_fields
+from ..shipment import DECLARATIONS, CellFormat, Shipment, parse_date, shipment_from_fields
 from ._values import hand_over_values_as_given
 
 hand_over_values_as_given()
@@ -132,10 +132,24 @@ def guarded(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _show_version(given: bool) -> None:
+    if given:
+        from .. import __version__
+
+        print(f"tariffcalc {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main_options(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the full traceback of an error.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", is_eager=True, callback=_show_version
+        ),
     ] = False,
 ) -> None:
     _state["debug"] = debug
@@ -222,6 +236,13 @@ OriginOption = Annotated[
     str | None,
     typer.Option("--origin", help="Country of origin (default Japan; any other is refused)."),
 ]
+FxPerUsdOption = Annotated[
+    bool,
+    typer.Option(
+        "--fx-per-usd",
+        help="--fx-rate is units of the currency per US dollar (150 yen), not dollars per unit.",
+    ),
+]
 CopperContentOption = Annotated[
     str | None,
     typer.Option("--copper-content", help="Value of the copper content (copper 232, 2025-26)."),
@@ -277,6 +298,7 @@ def goods_from_options(
     declarations: dict[str, bool | None] | None = None,
     origin: str | None = None,
     loaded_on: str | None = None,
+    fx_per_usd: bool = False,
 ) -> Shipment:
     """The shipment the goods options describe; errors name the option. ``declarations``
     holds the options of shipment.DECLARATIONS by field (None: not given)."""
@@ -307,7 +329,7 @@ def goods_from_options(
         names[declaration.field] = (
             declaration.option if given or declaration.negative is None else declaration.negative
         )
-    shipment = shipment_from_fields(fields, names)
+    shipment = shipment_from_fields(fields, names, CellFormat(fx_per_usd=fx_per_usd))
     return shipment
 
 

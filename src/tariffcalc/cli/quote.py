@@ -25,6 +25,7 @@ from ._app import (
     CopperContentOption,
     CurrencyOption,
     EntryDate,
+    FxPerUsdOption,
     FxRateOption,
     GenericPharmaOption,
     HtsOption,
@@ -68,6 +69,7 @@ def quote(
     entry_date: EntryDate = None,
     currency: CurrencyOption = None,
     fx_rate: FxRateOption = None,
+    fx_per_usd: FxPerUsdOption = False,
     mfn_rate: MfnRateOption = None,
     metal_content: MetalContentOption = None,
     steel_content: SteelContentOption = None,
@@ -119,12 +121,20 @@ def quote(
         declarations,
         origin,
         loaded_on,
+        fx_per_usd,
     )
     on = entry_date_or_today(entry_date)
     schedule = schedule_for(schedule_path)
     result = price_shipment(schedule, shipment, on, scenario)
     if fmt == "json":
-        print(json.dumps(quote_to_dict(result), indent=2))
+        from ..audit import audit_stamp
+
+        print(
+            json.dumps(
+                {**quote_to_dict(result), "stamp": audit_stamp(schedule, schedule_path, on)},
+                indent=2,
+            )
+        )
     else:
         _render_quote(result, schedule)
     err = err_console()
