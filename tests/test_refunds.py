@@ -311,3 +311,14 @@ def test_declarations_split_at_9999_entries(schedule, tmp_path):
     assert first[0] == second[0] == "Entry Number"
     assert (len(first) - 1, len(second) - 1) == (9999, 51)
     assert len(set(first[1:] + second[1:])) == 10_050
+
+
+def test_a_workbook_report_reads_as_its_csv(schedule, report, tmp_path):
+    import polars as pl
+
+    book = tmp_path / "es003.xlsx"
+    pl.read_csv(report, infer_schema_length=0).write_excel(book, worksheet="ES-003")
+    from_csv = runner.invoke(app, ["refunds", str(report), "--filing-date", "2026-05-01"])
+    from_book = runner.invoke(app, ["refunds", str(book), "--filing-date", "2026-05-01"])
+    assert from_book.exit_code == from_csv.exit_code == 6  # entries 8 and 11
+    assert from_book.stdout == from_csv.stdout  # the per-entry CSV, entry by entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import InputError
+from ..excel import is_workbook, sheet_as_csv
 from ..money import ZERO_MONEY
 from ..refunds import (
     NOW,
@@ -56,9 +58,9 @@ def refunds(
     report_file: Annotated[
         Path,
         typer.Argument(
-            metavar="REPORT.csv",
-            help="ACE ES-003 entry summary line tariff report (or a batch file with entry "
-            "numbers, for an estimate).",
+            metavar="REPORT",
+            help="ACE ES-003 entry summary line tariff report, CSV or .xlsx (or a batch file "
+            "with entry numbers, for an estimate).",
         ),
     ],
     output: Annotated[
@@ -93,6 +95,9 @@ def refunds(
         str, typer.Option("--format", help="Per-entry file: csv or json.")
     ] = "csv",
     entry_date: EntryDate = None,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="Workbook report: the sheet (default: first).")
+    ] = None,
     schedule_path: SchedulePath = None,
     encoding: Annotated[
         str, typer.Option("--encoding", help="Text encoding of the report, e.g. cp932.")
@@ -116,13 +121,23 @@ def refunds(
         raise InputError(f"-o {output}: expected an existing folder")
     schedule = schedule_for(schedule_path)
     rules = refund_rules(schedule)
-    report = open_refund_source(
-        schedule,
-        report_file,
-        default_date=entry_date_or_today(entry_date),
-        encoding=encoding,
-        columns=column_overrides(column or []),
-    )
+    with tempfile.TemporaryDirectory(prefix="tariffcalc-") as folder:
+        name = str(report_file)
+        if is_workbook(report_file):  # ACE exports .xlsx too: its sheet read as CSV
+            sheet_csv = Path(folder) / "report.csv"
+            name, report_file, encoding = (
+                sheet_as_csv(report_file, sheet, sheet_csv),
+                sheet_csv,
+                "utf-8",
+            )
+        report = open_refund_source(
+            schedule,
+            report_file,
+            default_date=entry_date_or_today(entry_date),
+            encoding=encoding,
+            columns=column_overrides(column or []),
+            name=name,
+        )
     terms = RefundTerms(filing, end, corporate if corporate is not None else True)
     assessed = assess(schedule, report, terms)
     summary = summarize(assessed, report, rules.max_entries)
