@@ -4,6 +4,7 @@ are said to be; money is exact at the limits of its digits."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from datetime import date, datetime
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tariffcalc import InputError, Shipment, TariffError, price_shipment
+from tariffcalc import InputError, Shipment, TariffError, htsdata, price_shipment
 from tariffcalc.cli import ExitCode, app
 from tariffcalc.fees import EntryShares
 from tariffcalc.money import round_cent, times
@@ -310,3 +311,114 @@ def test_errors_are_tariff_errors():
     # The one hierarchy: a caller catching TariffError catches all of the above.
     with pytest.raises(TariffError):
         Shipment(10**5000, hts="87083050")
+
+
+# --------------------------------------------------------------------------------------------
+# 5. `hts import`: an export that cannot be used is refused in one line, before anything is
+#    written; what was written is read without being checked again
+
+
+def _rows(*rows: tuple[str, str]) -> str:
+    return json.dumps([{"htsno": code, "indent": "2", "description": "d", "units": ["No."],
+                        "general": general, "footnotes": []} for code, general in rows])
+
+
+_DEEP = "[" * 100_000 + "]" * 100_000
+_BAD_EXPORTS = {
+    "nested array": ("deep.json", _DEEP, "nested too deeply to be a USITC HTS export"),
+    "nested field": ("deep.json",
+                     '[{"htsno": "8703.23.01", "units": ' + "[" * 5000 + "]" * 5000 + "}]",
+                     "nested too deeply"),
+    "list for text": ("x.json", '[{"htsno": "8703.23.01", "general": ["2.5%"]}]',
+                      "object 1 of the export: general is a list, expected text"),
+    "units nested": ("x.json", '[{"htsno": "8703.23.01", "units": [[["kg"]]]}]',
+                     "units is not a list of texts"),
+    "5,000-digit indent": ("x.json", json.dumps([{"htsno": "8703.23.01", "indent": "1" * 5000}]),
+                           "indent is '1111"),
+    "key twice": ("x.json", '[{"htsno": "8703.23.01", "general": "2.5%", "general": "7%"}]',
+                  "an object gives 'general' twice, as '2.5%' and '7%'"),
+    "row twice": ("x.json", _rows(("8703.23.01", "2.5%"), ("8703.23.01", "7%")),
+                  "8703.23.01 appears twice: general '2.5%' and '7%'"),
+    "two rates": ("x.json", _rows(("8703.23.01", "2.5%"), ("8703.23.01.00", "9%")),
+                  "8703.23.01 has two column 1 rates, '2.5%' (8703.23.01) and '9%' "
+                  "(8703.23.01.00)"),
+    "column twice": ("x.csv", "HTS Number,General Rate of Duty,General Rate of Duty\n"
+                              "8703.23.01,2.5%,7%\n",
+                     "the column 'general rate of duty' appears twice"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("file_name, content, words", _BAD_EXPORTS.values(), ids=_BAD_EXPORTS)
+def test_an_unusable_export_is_refused_before_anything_is_written(tmp_path, file_name, content,
+                                                                   words):
+    source = tmp_path / file_name
+    source.write_text(content, encoding="utf-8")
+    folder = tmp_path / "hts-data"
+    result = runner.invoke(app, ["hts", "import", str(source), "--effective", "2026-10-01",
+                                 "--data", str(folder)])
+    assert result.exit_code == ExitCode.BAD_INPUT, result.output
+    assert words in result.stderr and "internal error" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not folder.exists()
+
+
+def test_the_same_row_twice_is_kept_once():
+    check = htsdata.check_export(json.loads(_rows(("8703.23.01", "2.5%"), ("8703.23.01", "2.5%"),
+                                                  ("8703.24.01", "2.5%"))), "r")
+    assert [code for code, _ in check.rows] == ["87032301", "87032401"]
+    assert check.tariff_lines == 2
+    assert check.warnings == ["r: 8703.23.01 appears twice (the same row); kept once"]
+
+
+def _small_folder(tmp_path: Path, general: str) -> Path:
+    export = tmp_path / f"hts_{general.rstrip('%')}.json"
+    export.write_text(_rows(("8703.23.01", general)), encoding="utf-8")
+    folder = tmp_path / "hts-data"
+    htsdata.write_folder(folder, [htsdata.ExportFile(export, f"rev_{general.rstrip('%')}",
+                                                     date(2026, 10, 1))], append=True)
+    return folder
+
+
+def test_a_damaged_data_folder_fails_every_command_in_one_line(tmp_path):
+    folder = _small_folder(tmp_path, "3%")
+    (folder / "revisions.json").write_text(_DEEP, encoding="utf-8")
+    result = runner.invoke(app, ["quote", "--hts", "8703.23.01", "--value", "100", "--date",
+                                 "2025-06-01"], env={htsdata.HTS_DATA_ENV: str(folder)})
+    assert result.exit_code == ExitCode.BAD_SCHEDULE, result.output
+    assert result.stderr.strip() == (f"tariffcalc: error: {folder / 'revisions.json'}: cannot "
+                                     "use this HTS data (nested too deeply)")
+
+
+def test_an_import_after_an_interrupted_one_reads_its_own_rows(tmp_path, monkeypatch):
+    # An import stopped after writing the chapter files but before the manifest leaves runs of
+    # a revision the manifest does not list (here: 8703.23.01 at 9% as revision 1); the next
+    # import (revision 1 again, at 4%) must not read them back.
+    folder = _small_folder(tmp_path, "3%")
+    chapter = folder / "ch87.json.gz"
+    data = json.loads(gzip.decompress(chapter.read_bytes()))
+    run = data["lines"]["87032301"][0]
+    data["lines"]["87032301"].append([1, 1, *run[2:4], "9%", *run[5:]])
+    chapter.write_bytes(gzip.compress(json.dumps(data).encode()))
+    _small_folder(tmp_path, "4%")
+    monkeypatch.setenv(htsdata.HTS_DATA_ENV, str(folder))
+    line = htsdata.line("87032301", date(2026, 10, 2))
+    assert (line.revision, line.general) == ("rev_4", "4%")
+
+
+def test_a_quote_does_not_check_an_imported_revision_again(tmp_path, monkeypatch):
+    # Issue 15 measured a quote at 1.4-4.9 s once a revision was imported (0.35 s without):
+    # the import checks the rows once; a quote reads the manifest and its goods' chapter only.
+    folder = _small_folder(tmp_path, "3%")
+    read: list[tuple[str, str]] = []
+    chapter = htsdata._chapter
+    monkeypatch.setattr(htsdata, "_chapter",
+                        lambda where, number: read.append((where, number)) or chapter(where,
+                                                                                      number))
+    monkeypatch.setattr(htsdata, "check_export", None)  # calling it would fail
+    monkeypatch.setattr(htsdata, "read_export", None)
+    result = runner.invoke(app, ["quote", "--hts", "8703.23.01", "--value", "10000", "--date",
+                                 "2026-10-02", "--format", "json"],
+                           env={htsdata.HTS_DATA_ENV: str(folder)})
+    assert result.exit_code == 0, result.output
+    # 10,000 x 3%, the imported rate.
+    assert json.loads(result.stdout)["base_duty"] == "300.00"
+    assert {number for where, number in read if where == folder.resolve()} == {"87"}

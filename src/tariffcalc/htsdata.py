@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import ScheduleError
+from .errors import ScheduleError, quoted
 
 HTS_DATA_ENV = "TARIFFCALC_HTS_DATA"
 PACKAGED_FOLDER = Path(__file__).resolve().parent / "data" / "hts"
@@ -47,6 +47,11 @@ _FIRST, _LAST, _INDENT, _UNITS, _GENERAL, _DESCRIPTION, _FOOTNOTES = range(7)
 class HTSDataError(ScheduleError):
     """The packaged or user HTS data, or an export, cannot be read (damaged, another format):
     a ScheduleError, so that the command line reports it as it does a bad schedule."""
+
+
+class ExportError(HTSDataError):
+    """A USITC export given to be imported cannot be used (the user's file, not the data):
+    `hts import` reports it as bad input. Raised before anything is written."""
 
 
 class Footnote(NamedTuple):
@@ -296,8 +301,9 @@ def _read_revisions_file(folder: Path) -> dict[str, Any]:
             if not all(isinstance(entry.get(key), str) for key in ("name", "file", "sha256")):
                 raise ValueError("a revision lacks its name, file or sha256")
         return data  # type: ignore[no-any-return]
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise HTSDataError(f"{path}: cannot use this HTS data ({exc})") from None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        # One line naming the file, never a traceback: every command reads this file.
+        raise HTSDataError(f"{path}: cannot use this HTS data ({_why(exc)})") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -355,11 +361,26 @@ def _chapter(folder: Path, chapter: str) -> _Chapter | None:
         data = json.loads(zlib.decompress(path.read_bytes(), wbits=31))
     except FileNotFoundError:
         return None  # a reserved chapter (77), or one this folder does not hold
-    except (OSError, ValueError, EOFError, zlib.error) as exc:
-        raise HTSDataError(f"{path}: cannot read this HTS chapter ({exc})") from None
+    except (OSError, ValueError, EOFError, zlib.error, RecursionError) as exc:
+        raise HTSDataError(f"{path}: cannot read this HTS chapter ({_why(exc)})") from None
     if not isinstance(data, dict) or data.get("format") != CHAPTER_FORMAT:
         raise HTSDataError(f"{path}: not {CHAPTER_FORMAT}")
-    return _Chapter(data["lines"])
+    # The rows were checked when the folder was written (check_export): only the shape is
+    # checked here, a pass over one chapter's runs (under a millisecond), so that a file damaged
+    # since fails in one line naming it rather than as a TypeError in some lookup.
+    lines = data.get("lines")
+    if not isinstance(lines, dict) or not all(
+        type(runs) is list and all(type(run) is list and len(run) == 7 for run in runs)
+        for runs in lines.values()
+    ):
+        raise HTSDataError(f"{path}: not {CHAPTER_FORMAT} (its lines are not lists of runs)")
+    return _Chapter(lines)
+
+
+def _why(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return str(error) or type(error).__name__
 
 
 def _where(day: date | Revision) -> tuple[Revision, Path, int]:
@@ -550,7 +571,9 @@ _CSV_COLUMNS = {
 
 def read_export(path: Path) -> list[dict[str, Any]]:
     """The objects of a USITC export: the JSON (gzip'd or not) or the CSV that the USITC
-    publishes for each revision; HTSDataError if it is neither."""
+    publishes for each revision; ExportError if it is neither, or if an object gives a key
+    twice with different values (JSON keeps the last one silently: a second "general" would
+    have replaced the rate without a word)."""
     import gzip
     import json
 
@@ -561,12 +584,30 @@ def read_export(path: Path) -> list[dict[str, Any]]:
         text = raw.decode("utf-8-sig")
         if not text.lstrip().startswith("["):
             return _csv_records(text, path)
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_one_value_per_key)
+    except RecursionError:
+        # json recurses once per level: a file nested a few thousand levels deep is no export.
+        raise ExportError(
+            f"{path}: nested too deeply to be a USITC HTS export (expected a JSON array of "
+            "flat HTS objects)"
+        ) from None
     except (OSError, ValueError, EOFError) as exc:
-        raise HTSDataError(f"{path}: cannot read the USITC HTS export ({exc})") from None
+        raise ExportError(f"{path}: cannot read the USITC HTS export ({exc})") from None
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise HTSDataError(f"{path}: expected a JSON array of HTS objects (the USITC export)")
+        raise ExportError(f"{path}: expected a JSON array of HTS objects (the USITC export)")
     return data
+
+
+def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found and found[key] != value:
+            raise ValueError(
+                f"an object gives {key!r} twice, as {quoted(found[key], 30)} and "
+                f"{quoted(value, 30)}"
+            )
+        found[key] = value
+    return found
 
 
 def _csv_records(text: str, path: Path) -> list[dict[str, Any]]:
@@ -579,10 +620,16 @@ def _csv_records(text: str, path: Path) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text))
     names = {name: _CSV_COLUMNS.get(name.strip().lower()) for name in reader.fieldnames or ()}
     if "htsno" not in names.values() or "general" not in names.values():
-        raise HTSDataError(
+        raise ExportError(
             f"{path}: not a USITC HTS export (expected a JSON array, or a CSV with the columns "
             "'HTS Number' and 'General Rate of Duty')"
         )
+    header = [name.strip().lower() for name in reader.fieldnames or ()]
+    twice = sorted({name for name in header if header.count(name) > 1 and _CSV_COLUMNS.get(name)})
+    if twice:
+        # csv.DictReader keeps the last of two columns of one name: which rate would be read
+        # is not for the reader to choose.
+        raise ExportError(f"{path}: the column {twice[0]!r} appears twice in the header")
     records: list[dict[str, Any]] = []
     for row in reader:
         record: dict[str, Any] = {key: row.get(name) or "" for name, key in names.items() if key}
@@ -590,7 +637,7 @@ def _csv_records(text: str, path: Path) -> list[dict[str, Any]]:
             cell = str(record.get(key) or "").strip()
             try:
                 value = json.loads(cell) if cell.startswith("[") else None
-            except ValueError:
+            except (ValueError, RecursionError):  # not a JSON list: the cell's text
                 value = None
             if key == "units":
                 record[key] = value if isinstance(value, list) else [cell] if cell else []
@@ -629,6 +676,113 @@ def export_rows(records: Iterable[dict[str, Any]]) -> Iterator[tuple[str, list[A
         yield digits, [indent, units, plain_text(record.get("general")), description, footnotes]
 
 
+class ExportCheck(NamedTuple):
+    """An export's numbered rows as they will be written, and what was said about them."""
+
+    rows: list[tuple[str, list[Any]]]  # (digits, payload) as export_rows, each number once
+    tariff_lines: int  # 8- and 10-digit rows outside chapters 98 and 99 that carry a rate
+    warnings: list[str]
+
+
+_SCALAR = (str, int, float, type(None))
+
+
+def check_export(records: Sequence[dict[str, Any]], name: str) -> ExportCheck:
+    """Check an export's objects before anything is written, and return its rows.
+
+    ExportError, one line, when a field the rows are read from holds what no USITC export
+    does (a list or object for a text, an indent that is not a small number), when an HTS
+    number appears twice with different rows, or when a tariff line carries two different
+    column 1 rates (its 8-digit row and a 10-digit row, or two 10-digit rows: none of the 42
+    packaged revisions has one, and which one applies would be a guess). A number that
+    appears twice with the very same row is kept once, with a warning."""
+    for number, record in enumerate(records, 1):
+        problem = _record_problem(record)
+        if problem:
+            raise ExportError(f"{name}: object {number:,} of the export: {problem}")
+    warnings: list[str] = []
+    kept: dict[str, list[Any]] = {}
+    conflicts: list[str] = []
+    for digits, payload in export_rows(records):
+        if not digits.isascii() or not digits.isdigit() or len(digits) not in (4, 6, 8, 10):
+            warnings.append(f"{name}: skipped an HTS number that is not one: {digits!r}")
+            continue
+        earlier = kept.get(digits)
+        if earlier is None:
+            kept[digits] = payload
+        elif earlier == payload:
+            warnings.append(f"{name}: {format_code(digits)} appears twice (the same row); kept "
+                            "once")
+        else:
+            rates = (f": general {earlier[2]!r} and {payload[2]!r}"
+                     if earlier[2] != payload[2] else ", with different descriptions or units")
+            conflicts.append(f"{format_code(digits)} appears twice{rates}")
+    rated: dict[str, list[tuple[str, str]]] = {}
+    for digits, payload in kept.items():
+        if len(digits) >= 8 and payload[2]:
+            rated.setdefault(digits[:8], []).append((digits, payload[2]))
+    for line8, rows in sorted(rated.items()):
+        if len({general for _, general in rows}) > 1:
+            shown = " and ".join(f"{general!r} ({format_code(code)})" for code, general in rows)
+            conflicts.append(f"{format_code(line8)} has two column 1 rates, {shown}")
+    if conflicts:
+        more = f" (and {len(conflicts) - 3:,} more)" if len(conflicts) > 3 else ""
+        raise ExportError(
+            f"{name}: {'; '.join(conflicts[:3])}{more}; an export gives each HTS number once "
+            "and each tariff line one rate: nothing was imported"
+        )
+    lines = sum(
+        1
+        for digits, payload in kept.items()
+        if len(digits) in (8, 10) and digits[:2] not in SPECIAL_CHAPTERS and payload[2]
+    )
+    return ExportCheck(list(kept.items()), lines, warnings)
+
+
+def _record_problem(record: dict[str, Any]) -> str | None:
+    """What is wrong with the shape of one export object, if anything (only the fields read)."""
+    for key in ("htsno", "description", "general"):
+        if not isinstance(record.get(key), _SCALAR):
+            return f"{key} is a {type(record[key]).__name__}, expected text"
+    if not _small_indent(record.get("indent")):
+        indent = record["indent"]
+        shown = quoted(indent, 30) if isinstance(indent, str) else f"a {type(indent).__name__}"
+        return f"indent is {shown}, expected a small whole number such as '2'"
+    units = record.get("units")
+    if units is not None and (
+        not isinstance(units, list) or not all(isinstance(u, _SCALAR) for u in units)
+    ):
+        return "units is not a list of texts"
+    notes = record.get("footnotes")
+    if notes is not None and not isinstance(notes, list):
+        return "footnotes is not a list"
+    for note in notes or ():
+        if not isinstance(note, dict):
+            continue  # not a footnote object: skipped, as before
+        columns = note.get("columns")
+        if not isinstance(note.get("value"), _SCALAR) or (
+            columns is not None
+            and (not isinstance(columns, list) or not all(isinstance(c, _SCALAR) for c in columns))
+        ):
+            return "a footnote is not a text with a list of columns"
+    return None
+
+
+def _small_indent(indent: object) -> bool:
+    """An indent as export_rows reads it: none, or a whole number of at most 3 digits (one of
+    5,000 digits cannot even be read: Python's int-from-str limit)."""
+    if indent is None:
+        return True
+    if isinstance(indent, bool):
+        return False
+    if isinstance(indent, int):
+        return 0 <= indent < 1000
+    if isinstance(indent, str):
+        text = indent.strip()
+        return not text or (len(text) <= 3 and text.isdigit())
+    return False
+
+
 class FolderSummary(NamedTuple):
     folder: Path
     added: list[str]  # revision names
@@ -657,8 +811,11 @@ def write_folder(
         _read_revisions_file.cache_clear()
         entries = list(_read_revisions_file(folder)["revisions"])
         for path in sorted(folder.glob("ch*.json.gz")):
-            data = json.loads(gzip.decompress(path.read_bytes()))
-            chapters[data["chapter"]] = data["lines"]
+            try:
+                data = json.loads(gzip.decompress(path.read_bytes()))
+                chapters[data["chapter"]] = _listed_runs(data["lines"], len(entries))
+            except (OSError, ValueError, EOFError, KeyError, TypeError, RecursionError) as exc:
+                raise HTSDataError(f"{path}: cannot read this HTS chapter ({_why(exc)})") from None
     summary = FolderSummary(folder, [], [], [], {})
     known = {entry["sha256"] for entry in entries}
     for export in exports:
@@ -669,7 +826,10 @@ def write_folder(
         if any(entry["name"] == export.name for entry in entries):
             raise HTSDataError(f"{export.path}: a revision named {export.name} is already there")
         index = len(entries)
-        rows = _fold(chapters, read_export(export.path), index, export.name, summary.warnings)
+        # Every export is checked before any file is written (check_export raises).
+        check = check_export(read_export(export.path), export.name)
+        summary.warnings.extend(check.warnings)
+        rows = _fold(chapters, check.rows, index)
         lines = _rated_lines(chapters, index)
         entries.append(
             {
@@ -717,28 +877,34 @@ def write_folder(
 
 def _fold(
     chapters: dict[str, dict[str, list[list[Any]]]],
-    records: list[dict[str, Any]],
+    rows: list[tuple[str, list[Any]]],
     index: int,
-    name: str,
-    warnings: list[str],
 ) -> int:
-    """Add one revision's rows: a row identical to the one of the previous revision extends
-    that run; any difference starts a new run. Returns the number of numbered rows."""
-    seen: set[str] = set()
-    for digits, payload in export_rows(records):
-        if not digits.isascii() or not digits.isdigit() or len(digits) not in (4, 6, 8, 10):
-            warnings.append(f"{name}: skipped an HTS number that is not one: {digits!r}")
-            continue
-        if digits in seen:
-            warnings.append(f"{name}: {format_code(digits)} appears twice; the first is kept")
-            continue
-        seen.add(digits)
+    """Add one revision's rows (checked: see check_export): a row identical to the one of the
+    previous revision extends that run; any difference starts a new run. Returns the number of
+    numbered rows."""
+    for digits, payload in rows:
         runs = chapters.setdefault(digits[:2], {}).setdefault(digits, [])
         if runs and runs[-1][_LAST] == index - 1 and runs[-1][_INDENT:] == payload:
             runs[-1][_LAST] = index
         else:
             runs.append([index, index, *payload])
-    return len(seen)
+    return len(rows)
+
+
+def _listed_runs(lines: dict[str, list[list[Any]]], count: int) -> dict[str, list[list[Any]]]:
+    """A folder's runs cut to the ``count`` revisions its manifest lists. A write stopped
+    between the chapter files and the manifest (written last) leaves runs of a revision the
+    manifest does not list; read back, the next import would add its own after them, and a
+    lookup would find the stale one first."""
+    kept: dict[str, list[list[Any]]] = {}
+    for code, runs in lines.items():
+        listed = [run for run in runs if run[_FIRST] < count]
+        for run in listed:
+            run[_LAST] = min(run[_LAST], count - 1)
+        if listed:
+            kept[code] = listed
+    return kept
 
 
 def _rated_lines(chapters: dict[str, dict[str, list[list[Any]]]], index: int) -> int:

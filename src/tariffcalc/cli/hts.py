@@ -62,15 +62,12 @@ def hts_import(
     on = parse_date(effective, "--effective")
     if not source.is_file():
         raise InputError(f"{source}: no such file (expected the USITC HTS export)")
-    try:
-        records = htsdata.read_export(source)
-    except htsdata.HTSDataError as exc:  # the user's file, not the tool's data
+    revision = name or htsdata.revision_name(source)
+    try:  # every check before anything is written
+        check = htsdata.check_export(htsdata.read_export(source), revision)
+    except htsdata.ExportError as exc:  # the user's file, not the tool's data
         raise InputError(str(exc)) from None
-    lines = sum(
-        1
-        for digits, payload in htsdata.export_rows(records)
-        if len(digits) in (8, 10) and digits[:2] not in htsdata.SPECIAL_CHAPTERS and payload[2]
-    )
+    lines = check.tariff_lines
     if lines < _FEWEST_TARIFF_LINES:
         raise InputError(
             f"{source}: holds {lines} tariff lines with a rate; a complete HTS revision holds "
@@ -78,7 +75,6 @@ def hts_import(
             f"{on}: import the complete USITC export"
         )
     target = folder or htsdata.user_folder()
-    revision = name or htsdata.revision_name(source)
     summary = htsdata.write_folder(
         target,
         [htsdata.ExportFile(source, revision, on)],
