@@ -7,11 +7,15 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import tomllib
 from datetime import date, datetime
 from decimal import Decimal as D
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from typer.testing import CliRunner
 
 from tariffcalc import InputError, Shipment, TariffError, htsdata, price_shipment
@@ -422,3 +426,36 @@ def test_a_quote_does_not_check_an_imported_revision_again(tmp_path, monkeypatch
     # 10,000 x 3%, the imported rate.
     assert json.loads(result.stdout)["base_duty"] == "300.00"
     assert {number for where, number in read if where == folder.resolve()} == {"87"}
+
+
+# --------------------------------------------------------------------------------------------
+# 6. typer is pinned to the versions whose internals cli/_values.py patches
+
+
+def _typer_pin() -> SpecifierSet:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    [pin] = [Requirement(r) for r in project["dependencies"] if Requirement(r).name == "typer"]
+    return pin.specifier
+
+
+def test_typer_is_a_version_the_option_patch_was_written_for():
+    from tariffcalc.cli._values import TYPER_VERSIONS, hand_over_values_as_given
+
+    pin = _typer_pin()
+    installed = metadata.version("typer")
+    (major, minor), (next_major, next_minor) = TYPER_VERSIONS
+    # The pin is the range the patch was written for, and the installed typer is in it: with a
+    # newer typer this fails, to have cli/_values.py checked against it before the pin moves.
+    assert str(pin) == f"<{next_major}.{next_minor},>={major}.{minor}", pin
+    assert installed in pin, f"typer {installed} is not {pin}: check cli/_values.py"
+    assert hand_over_values_as_given()
+
+
+def test_the_option_patch_leaves_another_typer_alone(monkeypatch):
+    import typer
+
+    from tariffcalc.cli._values import hand_over_values_as_given
+
+    for version in ("0.30.0", "0.28.3", "1.0.0", "unknown"):
+        monkeypatch.setattr(typer, "__version__", version)
+        assert hand_over_values_as_given() is False, version

@@ -8,6 +8,13 @@ themselves with errors that name the option, so there is nothing to convert: an 
 text, a flag, or a list of text is handed on as it is (a path after typer's own checks of it);
 anything else still goes through typer's conversion. With a typer that works otherwise (another
 version), nothing is changed: the values are then typer's own, only slower to get.
+
+The hook replaces a method of typer's private `_TyperParameter` and calls its private
+`_coercion.build_runtime_param` and `_param_types.coerce_cli_path`: written against typer 0.29
+(0.29.0 to 0.29.2 have the same three), which pyproject.toml pins (`typer>=0.29,<0.30`). A typer
+outside TYPER_VERSIONS is not patched even if the names are there, since what they do may have
+changed; tests/test_reliability_library.py fails then, asking for this module to be checked
+against that typer before the pin moves.
 """
 
 from __future__ import annotations
@@ -15,11 +22,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["hand_over_values_as_given"]
+__all__ = ["TYPER_VERSIONS", "hand_over_values_as_given"]
+
+# (major, minor) from which, and before which, typer's internals are the ones patched here.
+TYPER_VERSIONS = ((0, 29), (0, 30))
+
+
+def _typer_version() -> tuple[int, ...]:
+    import typer
+
+    parts = []
+    for part in str(getattr(typer, "__version__", "")).split(".")[:2]:
+        if not part.isdigit():
+            break
+        parts.append(int(part))
+    return tuple(parts)
 
 
 def hand_over_values_as_given() -> bool:
-    """Let typer's options hand over their values unconverted; False if typer has no such hook."""
+    """Let typer's options hand over their values unconverted; False if typer has no such hook,
+    or is not a version the hook was written for (TYPER_VERSIONS)."""
+    first, before = TYPER_VERSIONS
+    if not first <= _typer_version() < before:
+        return False
     try:
         from typer._coercion import build_runtime_param
         from typer._param_types import coerce_cli_path
