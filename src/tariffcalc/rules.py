@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import json
 import os
-import pickle
+import stat
 import sys
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,10 +128,7 @@ class ScheduleRules:
     def _index_of(self: model.Schedule, list_name: str) -> ProvisionIndex[tuple[Any, ...]]:  # type: ignore[misc]
         index = self._list_index.get(list_name)
         if index is None:
-            plist = self.lists[list_name]
-            rows = plist.__dict__.get("_compact")
-            if rows is None:
-                rows = tuple((e.code, e.heading, e.listed_from) for e in plist.provisions)
+            rows = _rows_of(self.lists[list_name])
             index = self._list_index[list_name] = ProvisionIndex((row[0], row) for row in rows)
         return index
 
@@ -221,27 +220,19 @@ else:
     class ProvisionEntry(Rule): ...
 
     class ProvisionList(Rule):
-        # Pickled (the schedule cache) as plain tuples, which load several times faster than
-        # thousands of objects; the entries are made again the first time they are asked for.
-        def __reduce__(self) -> tuple[Any, ...]:
-            compact = tuple((e.code, e.heading, e.listed_from) for e in self.provisions)
-            return (_compact_list, (self.title, self.source, compact))
-
+        # A list read from the schedule cache keeps its entries as (code, heading, listed_from)
+        # rows (thousands of objects would take longer to make than the rest of the schedule);
+        # the entries are made the first time they are asked for.
         def __getattr__(self, name: str) -> Any:
-            if name == "provisions" and "_compact" in self.__dict__:
+            if name == "provisions" and "_rows" in self.__dict__:
                 entries = []
-                for code, heading, listed_from in self.__dict__["_compact"]:
+                for code, heading, listed_from in self.__dict__["_rows"]:
                     entry = object.__new__(ProvisionEntry)
                     entry.__dict__.update(code=code, heading=heading, listed_from=listed_from)
                     entries.append(entry)
                 self.__dict__["provisions"] = provisions = tuple(entries)
                 return provisions
             raise AttributeError(name)
-
-    def _compact_list(title: str, source: str, compact: tuple[Any, ...]) -> ProvisionList:
-        plist = object.__new__(ProvisionList)
-        plist.__dict__.update(title=title, source=source, _compact=compact)
-        return plist
 
     class Hold(Rule): ...
 
@@ -290,6 +281,14 @@ else:
     class Schedule(Rule, ScheduleRules): ...
 
 
+def _rows_of(plist: ProvisionList) -> tuple[tuple[str, str | None, date | None], ...]:
+    """A list's entries as (code, heading, listed_from) rows."""
+    rows = plist.__dict__.get("_rows")
+    if rows is None:
+        rows = tuple((e.code, e.heading, e.listed_from) for e in plist.provisions)
+    return rows  # type: ignore[no-any-return]
+
+
 @functools.lru_cache(maxsize=4096)
 def _entry_of(row: tuple[Any, ...]) -> ProvisionEntry:
     """The list entry of a (code, heading, listed_from) row of a list's look-up table."""
@@ -315,12 +314,13 @@ def twin(node: Any) -> Any:
 
 
 __all__ = [
-    "CATEGORIES", "MODES", "SCHEDULE_ENV", "Displacement", "Exclusion", "Fee", "FeeBounds", "Fees",
+    "CACHE_ENV", "CATEGORIES", "MAX_SCHEDULE_BYTES", "MODES", "SCHEDULE_ENV", "Displacement",
+    "Exclusion", "Fee", "FeeBounds", "Fees",
     "EntryTypeRule", "Gap", "Hold", "InTransit", "Informal", "InformalEntry", "Interest",
     "MFNRate", "Measure", "OverpaymentRate", "ProvisionEntry", "ProvisionList", "RatePeriod",
     "RefundHeading", "Refunds",
-    "Scenario", "Schedule", "Scope", "SpecificRate", "USContentRule", "default_schedule_path",
-    "load_schedule", "parse_schedule", "twin",
+    "Scenario", "Schedule", "Scope", "SpecificRate", "USContentRule", "cache_problem",
+    "default_schedule_path", "load_schedule", "parse_schedule", "twin",
 ]  # fmt: skip
 
 
@@ -338,21 +338,56 @@ def default_schedule_path() -> Path:
     return Path(__file__).resolve().parents[2] / "tariffs.yaml"
 
 
-def load_schedule(path: str | os.PathLike[str] | None = None) -> Schedule:
-    """Load and validate a schedule file (the packaged tariffs.yaml when no path is given)."""
-    schedule_path = Path(path) if path is not None else default_schedule_path()
+# A schedule file past this size is refused before it is read: a 200 MB file took 12 GB to
+# validate. The packaged tariffs.yaml is about 150 kB; a schedule carrying the MFN rate of every
+# HTS line would be a few MB.
+MAX_SCHEDULE_BYTES = 20 * 1024 * 1024
+
+
+def _too_large(path: Path, size: int | None) -> str:
+    told = f"{size:,} bytes" if size is not None else f"more than {MAX_SCHEDULE_BYTES:,} bytes"
+    return f"{path}: {told}; expected a YAML schedule of at most 20 MiB"
+
+
+def _read_schedule_text(path: Path) -> str:
+    """The text of a schedule file, refused (ScheduleError) past :data:`MAX_SCHEDULE_BYTES`."""
     try:
-        text = schedule_path.read_text(encoding="utf-8")
+        info = path.stat()
+        if stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode):
+            if stat.S_ISREG(info.st_mode) and info.st_size > MAX_SCHEDULE_BYTES:
+                raise ScheduleError(_too_large(path, info.st_size))
+            text = path.read_text(encoding="utf-8")
+        else:  # a pipe (`tariffcalc validate <(...)`) has no size to check beforehand
+            with path.open("rb") as stream:
+                data = stream.read(MAX_SCHEDULE_BYTES + 1)
+            if len(data) > MAX_SCHEDULE_BYTES:
+                raise ScheduleError(_too_large(path, None))
+            text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScheduleError(file_problem(schedule_path, exc, "a YAML schedule")) from None
-    cache = _cache_file(text)
-    cached = _read_cache(cache)
-    if cached is not None:
-        return cached
+        raise ScheduleError(file_problem(path, exc, "a YAML schedule")) from None
+    if len(text) > MAX_SCHEDULE_BYTES:  # it grew after it was measured
+        raise ScheduleError(_too_large(path, None))
+    return text
+
+
+def load_schedule(path: str | os.PathLike[str] | None = None, *, cached: bool = True) -> Schedule:
+    """Load and validate a schedule file (the packaged tariffs.yaml when no path is given).
+
+    A schedule validated before is read from the cache (see :data:`CACHE_ENV`); ``cached=False``
+    validates the file all the same, and puts the result in the cache.
+    """
+    schedule_path = Path(path) if path is not None else default_schedule_path()
+    text = _read_schedule_text(schedule_path)
+    text_sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    cache = _cache_file(text, text_sha256)
+    if cached:
+        hit = _read_cache(cache, text_sha256)
+        if hit is not None:
+            return hit
     from .schedule import parse_schedule  # validation: pydantic, only when the cache misses
 
     schedule = parse_schedule(text, str(schedule_path))
-    _write_cache(cache, schedule)
+    _write_cache(cache, schedule, text_sha256)
     return schedule
 
 
@@ -363,57 +398,231 @@ def parse_schedule(text: str, source: str = "tariffs.yaml") -> Schedule:
     return parse(text, source)
 
 
+# ----------------------------------------------------------------------------- the cache
+
 # The validated schedule is kept in a cache keyed by the file's content (and the code that
-# shapes it), so that `tariffcalc quote` starts without re-validating the YAML.
+# shapes it), so that `tariffcalc quote` starts without re-validating the YAML. The cache is
+# plain JSON rebuilt into the objects above (never pickle: loading a pickle runs whatever code
+# it names, so whoever could write the cache folder would run code as the next user), and it
+# is read only from a folder and a file that no other user can write, as ssh and pip require.
 CACHE_ENV = "TARIFFCALC_CACHE"
+_CACHE_FORMAT = "tariffcalc-schedule-cache/1"
+# A cache file is larger than its schedule (field names are written out), but not by this much.
+_MAX_CACHE_BYTES = 4 * MAX_SCHEDULE_BYTES
+_RULE_CLASSES: dict[str, type[Rule]] = {
+    name: value
+    for name, value in list(globals().items())
+    if isinstance(value, type) and issubclass(value, Rule) and value is not Rule
+}
 
 
-def _cache_file(text: str) -> Path | None:
+def _cache_dir() -> Path | None:
     setting = os.environ.get(CACHE_ENV)
     if setting == "off":
         return None
-    base = (
-        Path(setting)
-        if setting
-        else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tariffcalc"
-    )
+    if setting:
+        return Path(setting)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tariffcalc"
+
+
+def _cache_file(text: str, text_sha256: str | None = None) -> Path | None:
+    """Where the cache of this schedule text is (None when the cache is off)."""
+    base = _cache_dir()
+    if base is None:
+        return None
+    if text_sha256 is None:
+        text_sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     digest = hashlib.sha256()
-    for part in (text, __version__, sys.version):
-        digest.update(part.encode("utf-8", "surrogatepass"))
+    for part in (text_sha256, __version__, sys.version):
+        digest.update(part.encode("utf-8"))
     # The code of the models and of these objects: a cache written by another shape of them is
     # never read back.
     here = Path(__file__)
     for module in (here, here.with_name("schedule.py"), here.with_name("hts.py")):
         with contextlib.suppress(OSError):
             digest.update(module.read_bytes())
-    return base / f"schedule-{digest.hexdigest()[:32]}.pickle"
+    return base / f"schedule-{digest.hexdigest()[:32]}.json"
 
 
-def _read_cache(cache: Path | None) -> Schedule | None:
-    if cache is None:
+def _private(info: os.stat_result) -> bool:
+    """Owned by this user and writable by no other (where the system has owners at all)."""
+    geteuid = getattr(os, "geteuid", None)
+    if geteuid is None:  # Windows: no owner or mode bits to check here
+        return True
+    return info.st_uid == geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def cache_problem() -> str | None:
+    """Why the schedule cache folder cannot be used (every load then validates the YAML), or
+    None when it can, is not made yet, or is turned off."""
+    base = _cache_dir()
+    if base is None:
         return None
     try:
-        with cache.open("rb") as stream:
-            schedule = pickle.load(stream)
-    except Exception:  # a missing, stale or damaged cache is simply rebuilt
+        info = os.stat(base)
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        return f"{base}: {exc.strerror}"
+    if not stat.S_ISDIR(info.st_mode):
+        return f"{base} is not a folder"
+    if not _private(info):
+        return (
+            f"{base} is not owned by this user or can be written by others "
+            "(chmod go-w it, or set TARIFFCALC_CACHE to a folder of your own)"
+        )
+    return None
+
+
+def _read_cache(cache: Path | None, text_sha256: str) -> Schedule | None:
+    if cache is None or cache_problem() is not None:
+        return None
+    # O_NONBLOCK: a FIFO planted at the cache's place must not hang the command; O_NOFOLLOW: nor
+    # may a link lead elsewhere. What was opened is checked, not the name (which may change).
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(cache, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None  # not there yet (or not readable): validated and written again
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or not _private(info):
+            return None
+        if info.st_size > _MAX_CACHE_BYTES:
+            return None
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return _schedule_from_cache(b"".join(chunks), text_sha256)
+    except Exception:  # a stale, damaged or foreign cache is simply rebuilt
+        return None
+    finally:
+        os.close(fd)
+
+
+def _cache_header(text_sha256: str) -> bytes:
+    return f'{{"format":"{_CACHE_FORMAT}","yaml_sha256":"{text_sha256}",'.encode("ascii")
+
+
+def _schedule_from_cache(data: bytes, text_sha256: str) -> Schedule | None:
+    if not data.startswith(_cache_header(text_sha256)):  # the cache of another schedule text
+        return None
+    document = json.loads(data, object_hook=_revive)
+    if (
+        type(document) is not dict
+        or document.get("format") != _CACHE_FORMAT
+        or document.get("yaml_sha256") != text_sha256
+    ):
+        return None
+    schedule = document.get("schedule")
     return schedule if isinstance(schedule, ScheduleRules) else None  # type: ignore[return-value]
 
 
-def _write_cache(cache: Path | None, schedule: Schedule) -> None:
+class _Rows(tuple):  # type: ignore[type-arg]
+    """The (code, heading, listed_from) rows of a list, as read from the cache."""
+
+
+def _revive(obj: dict[str, Any]) -> Any:
+    """One JSON object of the cache as what it stands for. Only data is ever made: the rules'
+    classes (by name, from this module), Decimal, date, and plain dicts and tuples."""
+    if "$r" in obj:
+        cls = _RULE_CLASSES[obj.pop("$r")]
+        for name, value in obj.items():
+            if type(value) is list:
+                obj[name] = tuple(value)
+        if cls is ProvisionList:
+            rows = obj.pop("provisions")
+            if type(rows) is not _Rows:
+                raise ValueError("a list without rows")
+            obj["_rows"] = rows
+        rule = object.__new__(cls)
+        rule.__dict__.update(obj)
+        if cls is Schedule:
+            rule.index()
+        return rule
+    if "$d" in obj:
+        return Decimal(obj["$d"])
+    if "$t" in obj:
+        return date.fromisoformat(obj["$t"])
+    if "$p" in obj:
+        # A list's rows as three columns: the codes in one string, and the few headings and
+        # listing dates by position; zip makes the rows at C speed.
+        codes_text, headings, listed = obj["$p"]
+        codes = codes_text.split(",")
+        heading_of: list[str | None] = [None] * len(codes)
+        for position, heading in headings:
+            if type(heading) is not str:
+                raise ValueError("a heading that is not text")
+            heading_of[position] = heading
+        listed_from: list[date | None] = [None] * len(codes)
+        for position, day in listed:
+            listed_from[position] = date.fromisoformat(day)
+        return _Rows(zip(codes, heading_of, listed_from, strict=True))
+    return obj
+
+
+def _plain(value: Any) -> Any:
+    """A schedule's value as JSON data that :func:`_revive` makes again."""
+    if isinstance(value, Rule):
+        plain: dict[str, Any] = {"$r": type(value).__name__}
+        listed = isinstance(value, ProvisionList)
+        for name, field in vars(value).items():
+            if not name.startswith("_") and not (listed and name == "provisions"):
+                plain[name] = _plain(field)
+        if listed:
+            # A list's entries as compact columns (see _revive): read far faster than objects.
+            rows = _rows_of(value)
+            codes = [code for code, _, _ in rows]
+            if any("," in code for code in codes):
+                raise ValueError("a provision with a comma cannot be kept in the cache")
+            plain["provisions"] = {
+                "$p": [
+                    ",".join(codes),
+                    [[n, row[1]] for n, row in enumerate(rows) if row[1] is not None],
+                    [[n, row[2].isoformat()] for n, row in enumerate(rows) if row[2] is not None],
+                ]
+            }
+        return plain
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, Decimal):
+        return {"$d": str(value)}
+    if type(value) is date:
+        return {"$t": value.isoformat()}
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict) and all(
+        isinstance(key, str) and not key.startswith("$") for key in value
+    ):
+        return {key: _plain(item) for key, item in value.items()}
+    raise TypeError(f"the schedule cache cannot hold {type(value).__name__}")
+
+
+def _write_cache(cache: Path | None, schedule: Schedule, text_sha256: str) -> None:
     if cache is None:
         return
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
+        # 0o700: a folder others may write is never used (see cache_problem)
+        cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return  # no cache (read-only home, full disk): every run validates the YAML
+    if cache_problem() is not None:
+        return
+    try:
+        body = json.dumps(_plain(schedule), ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        return
+    data = _cache_header(text_sha256) + f'"schedule":{body}}}'.encode("utf-8", "surrogatepass")
+    try:
         import tempfile  # only when the cache is written: a quote that reads it starts faster
 
         fd, temp = tempfile.mkstemp(dir=cache.parent, prefix=".schedule-", suffix=".part")
     except OSError:
-        return  # no cache (read-only home, full disk): every run validates the YAML
+        return
     try:
         with os.fdopen(fd, "wb") as stream:
-            pickle.dump(schedule, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            stream.write(data)
         os.replace(temp, cache)
-    except Exception:
+    except OSError:
         with contextlib.suppress(OSError):
             os.unlink(temp)

@@ -10,8 +10,8 @@ methods, no pydantic); :func:`~tariffcalc.rules.load_schedule` keeps them in a c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -27,10 +27,11 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import ScheduleError
+from .errors import ScheduleError, quoted
 from .hts import ProvisionIndex, normalize_provision
 from .rules import (
     CATEGORIES,
+    MAX_SCHEDULE_BYTES,
     MODES,
     SCHEDULE_ENV,
     DatedRules,
@@ -46,7 +47,10 @@ from .rules import (
     twin,
 )
 
-__all__ = ["CATEGORIES", "MODES", "SCHEDULE_ENV", "default_schedule_path", "load_schedule"]
+__all__ = [
+    "CATEGORIES", "MAX_REPEATED_NODES", "MAX_SCHEDULE_BYTES", "MODES", "SCHEDULE_ENV",
+    "default_schedule_path", "load_schedule",
+]  # fmt: skip
 
 Category = Literal[
     "autos", "auto-parts", "trucks", "steel", "aluminum", "copper", "wood", "semiconductors",
@@ -72,23 +76,44 @@ def _schedule_rate(value: Any) -> Any:
             try:
                 return Decimal(text[:-1].strip()) / 100
             except ArithmeticError:
-                raise ValueError(f"expected a rate such as 25% or 0.25, got {value!r}") from None
+                raise ValueError(
+                    f"expected a rate such as 25% or 0.25, got {quoted(value)}"
+                ) from None
     if isinstance(value, float):  # never produced by our loader, but keep 0.1 exactly 0.1
         return Decimal(repr(value))
     return value
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def _unquoted(value: Any, example: str) -> ValueError:
+    # YAML reads digits without quotes as a number: 0401100000 as the octal 67403776, 8703.10
+    # as 8703.1. What was written cannot be known from the number, so it must be quoted.
+    return ValueError(
+        f"written without quotes, YAML reads it as the number {value}: "
+        f'write it in quotes, such as "{example}"'
+    )
+
+
 def _provision(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
+    if _number(value):
+        raise _unquoted(value, "0401.10.00")
     if not isinstance(value, str):
-        raise ValueError(f"expected an HTS provision such as 8708.40.11, got {value!r}")
+        raise ValueError(f"expected an HTS provision such as 8708.40.11, got {quoted(value)}")
     return normalize_provision(value)
+
+
+def _two_digits(value: Any) -> Any:
+    if _number(value):
+        raise _unquoted(value, "07")
+    return value
 
 
 def _provision_entry(value: Any) -> Any:
     # A provision can be written alone ("8708.40.11") or with its own heading / listing date.
-    if isinstance(value, (str, int)) and not isinstance(value, bool):
+    if isinstance(value, str) or _number(value):
         return {"code": value}
     return value
 
@@ -100,6 +125,8 @@ Provision = Annotated[str, BeforeValidator(_provision)]
 Heading = Annotated[str, Field(pattern=r"^99\d\d\.\d\d\.(\d\d|xx)$")]
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
 Text = Annotated[str, Field(min_length=1)]
+# An HTS chapter ("07") or a CBP entry type ("01"): two digits, written in quotes.
+TwoDigits = Annotated[str, BeforeValidator(_two_digits), Field(pattern=r"^\d\d$")]
 
 
 class _Model(BaseModel):
@@ -219,9 +246,9 @@ class Exclusion(_Dated):
     flag: Flag | None = None
     # The exclusion does not concern goods of these HTS chapters (e.g. the 15%-by-weight rule
     # of the 2026 metals duties, which does not reach chapters 72, 73, 74 and 76).
-    except_chapters: tuple[Annotated[str, Field(pattern=r"^\d\d$")], ...] = ()
+    except_chapters: tuple[TwoDigits, ...] = ()
     # The exclusion concerns only goods of these HTS chapters.
-    chapters: tuple[Annotated[str, Field(pattern=r"^\d\d$")], ...] = ()
+    chapters: tuple[TwoDigits, ...] = ()
     # The exclusion does not apply to goods declared so (e.g. a listed auto part declared not
     # to be a part of a passenger vehicle keeps the reciprocal duty).
     unless: Flag | None = None
@@ -412,7 +439,7 @@ class RefundHeading(_Model):
 class EntryTypeRule(_Dated):
     """Entry types CAPE does not accept, on declarations filed from ``from`` through ``to``."""
 
-    types: tuple[Annotated[str, Field(pattern=r"^\d\d$")], ...] = Field(min_length=1)
+    types: tuple[TwoDigits, ...] = Field(min_length=1)
     reason: Text
 
 
@@ -452,8 +479,96 @@ class Refunds(_Model):
     headings: tuple[RefundHeading, ...] = Field(min_length=1)
     entry_types: tuple[EntryTypeRule, ...] = ()
     reconciliation_from: date
-    adcvd_types: tuple[Annotated[str, Field(pattern=r"^\d\d$")], ...] = ()
+    adcvd_types: tuple[TwoDigits, ...] = ()
     interest: Interest
+
+
+def _known(name: str, names: Iterable[str]) -> str:
+    """What an error about an unknown name adds: the names it may have meant, or all of them
+    when they are few (a schedule has dozens: the message stays one readable line)."""
+    import difflib
+
+    known = sorted(names)
+    close = difflib.get_close_matches(name, known, n=3)
+    if close:
+        return f" (did you mean {', '.join(map(repr, close))}?)"
+    if len(known) <= 8:
+        return f"; known: {', '.join(known) or 'none'}"
+    return f"; {len(known)} known, such as {', '.join(known[:3])}"
+
+
+def _stacking_cycle(rules: tuple[Displacement, ...]) -> str | None:
+    """Why these stacking rules cannot be applied in any order, if they cannot.
+
+    The engine applies the rules in the order written: a measure that displaces itself, or
+    measures that displace each other (a displaces b, b displaces a, perhaps through others)
+    on the same date would make the duty depend on that order.
+    """
+    for number, rule in enumerate(rules):
+        both = sorted(set(rule.measures) & set(rule.displaces))
+        if both:
+            return (
+                f"rule {number} has {both[0]!r} displace itself (it is in measures and displaces)"
+            )
+    # The days on which the rules in force change; between two of them the graph is the same.
+    days = {date.min}
+    for rule in rules:
+        if rule.start is not None:
+            days.add(rule.start)
+        if rule.end is not None and rule.end < date.max:
+            days.add(rule.end + timedelta(days=1))
+    for day in sorted(days):
+        graph: dict[str, list[tuple[str, int]]] = {}
+        for number, rule in enumerate(rules):
+            if rule.covers(day):
+                for measure in rule.measures:
+                    graph.setdefault(measure, []).extend((d, number) for d in rule.displaces)
+        cycle = _cycle_in(graph)
+        if cycle is not None:
+            numbers = sorted({number for _, _, number in cycle})
+            starts = [rules[n].start for n in numbers if rules[n].start is not None]
+            when = f"from {max(starts)}" if starts else "at every date"
+            steps = ", ".join(f"{a} displaces {b} (rule {n})" for a, b, n in cycle)
+            names = ", ".join(map(str, numbers[:-1])) + " and " * (len(numbers) > 1)
+            names += str(numbers[-1])
+            return (
+                f"rule{'s' if len(numbers) > 1 else ''} {names} displace in a circle, in force "
+                f"together {when}: {steps}; the duty would depend on the order of the rules"
+            )
+    return None
+
+
+def _cycle_in(graph: dict[str, list[tuple[str, int]]]) -> list[tuple[str, str, int]] | None:
+    """A circle of (measure, displaced measure, rule) steps in the graph, if there is one."""
+    done: set[str] = set()
+    for start in graph:
+        if start in done:
+            continue
+        # Depth first, without recursion: the path from start, and the step into each of its
+        # measures (steps[k] leads from path[k] to path[k + 1]).
+        path = [start]
+        position = {start: 0}
+        pending = [iter(graph[start])]
+        steps: list[tuple[str, str, int]] = []
+        while pending:
+            node = path[-1]
+            for target, number in pending[-1]:
+                if target in position:
+                    return steps[position[target] :] + [(node, target, number)]
+                if target not in done:
+                    position[target] = len(path)
+                    path.append(target)
+                    steps.append((node, target, number))
+                    pending.append(iter(graph.get(target, ())))
+                    break
+            else:
+                done.add(node)
+                del position[node]
+                path.pop()
+                pending.pop()
+                if steps:
+                    steps.pop()
+    return None
 
 
 class Schedule(_Model, ScheduleRules):
@@ -475,6 +590,14 @@ class Schedule(_Model, ScheduleRules):
     _mfn_index: ProvisionIndex[MFNRate] = PrivateAttr()
     _measures_by_id: dict[str, Measure] = PrivateAttr(default_factory=dict)
 
+    @field_validator("stacking")
+    @classmethod
+    def _stacking_in_any_order(cls, rules: tuple[Displacement, ...]) -> tuple[Displacement, ...]:
+        problem = _stacking_cycle(rules)
+        if problem is not None:
+            raise ValueError(problem)
+        return rules
+
     @field_validator("mfn")
     @classmethod
     def _mfn_unique(cls, rates: tuple[MFNRate, ...]) -> tuple[MFNRate, ...]:
@@ -495,13 +618,11 @@ class Schedule(_Model, ScheduleRules):
 
         def known_list(name: str, where: str) -> None:
             if name not in self.lists:
-                raise ValueError(
-                    f"{where} names unknown list {name!r}; lists: {sorted(self.lists)}"
-                )
+                raise ValueError(f"{where} names unknown list {name!r}{_known(name, self.lists)}")
 
         def known_measure(name: str, where: str) -> None:
             if name not in ids:
-                raise ValueError(f"{where} names unknown measure {name!r}; measures: {sorted(ids)}")
+                raise ValueError(f"{where} names unknown measure {name!r}{_known(name, ids)}")
 
         for measure in self.measures:
             for name in measure.scope.lists:
@@ -558,7 +679,7 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, (str, int, bool)) and key is not None:
             raise yaml.constructor.ConstructorError(
-                None, None, f"unsupported mapping key {key!r}", key_node.start_mark
+                None, None, f"unsupported mapping key {quoted(key)}", key_node.start_mark
             )
         if position < merged_count:
             mapping[key] = loader.construct_object(value_node, deep=True)
@@ -567,7 +688,7 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
             raise yaml.constructor.ConstructorError(
                 "while reading a mapping",
                 node.start_mark,
-                f"duplicate key {key!r}",
+                f"duplicate key {quoted(key)}",
                 key_node.start_mark,
             )
         seen.add(key)
@@ -587,16 +708,86 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
-def _line_map(node: yaml.Node, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], int]]:
-    """(path, line) for every node, so that model errors can point at a line of the file."""
-    yield path, node.start_mark.line + 1
+# YAML aliases (*name) repeat the node their anchor (&name) names. Nested, a few hundred bytes
+# of them stand for billions of nodes ("billion laughs"): the schedule's aliases may repeat at
+# most this many nodes in all (the packaged tariffs.yaml repeats about a thousand). A long text
+# counts as one node per this many characters.
+MAX_REPEATED_NODES = 100_000
+_CHARACTERS_PER_NODE = 80
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                yield from _line_map(value_node, (*path, key_node.value))
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _line_map(item, (*path, index))
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_aliases(root: yaml.Node, source: str) -> None:
+    """Refuse a document whose aliases repeat more than MAX_REPEATED_NODES nodes, or that holds
+    itself. Each node is visited once; the sizes of repeated ones are added, not walked."""
+    size: dict[int, int] = {}  # expanded size of each node seen; -1 while its children are
+    uses: dict[int, int] = {}
+    nodes: dict[int, yaml.Node] = {}
+    own = 0  # the size of the document with every node counted once
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            weight = 1
+            if isinstance(node, yaml.ScalarNode):
+                weight += len(node.value) // _CHARACTERS_PER_NODE
+            own += weight
+            size[key] = weight + sum(size[id(child)] for child in _children(node))
+            continue
+        uses[key] = uses.get(key, 0) + 1
+        seen = size.get(key)
+        if seen == -1:
+            line = node.start_mark.line + 1
+            raise ScheduleError(f"{source}:{line}: an alias (*name) inside the node it names")
+        if seen is not None:
+            continue
+        size[key] = -1
+        nodes[key] = node
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(_children(node)))
+    repeated = size[id(root)] - own
+    if repeated > MAX_REPEATED_NODES:
+        # The anchor whose repetitions weigh most, for the error's line.
+        heaviest = max(nodes, key=lambda k: (uses[k] - 1) * size[k])
+        line = nodes[heaviest].start_mark.line + 1
+        raise ScheduleError(
+            f"{source}:{line}: its aliases (*name) repeat {repeated:,} nodes; a schedule may "
+            f"repeat at most {MAX_REPEATED_NODES:,} (a long text counts one node per "
+            f"{_CHARACTERS_PER_NODE} characters)"
+        )
+
+
+def _line_map(root: yaml.Node) -> dict[tuple[Any, ...], int]:
+    """The line of every path through the document, so that model errors can point at a line.
+
+    A node repeated by an alias is walked once: the paths inside its repetitions take the line
+    of the repetition itself (the walk stays as long as the file, not as its expansion)."""
+    lines: dict[tuple[Any, ...], int] = {}
+    walked: set[int] = set()
+    stack: list[tuple[tuple[Any, ...], yaml.Node]] = [((), root)]
+    while stack:
+        path, node = stack.pop()
+        lines[path] = node.start_mark.line + 1  # the last wins, as a key written after a merge
+        if id(node) in walked:
+            continue
+        walked.add(id(node))
+        children: list[tuple[tuple[Any, ...], yaml.Node]] = []
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    children.append(((*path, key_node.value), value_node))
+        elif isinstance(node, yaml.SequenceNode):
+            children = [((*path, index), item) for index, item in enumerate(node.value)]
+        stack.extend(reversed(children))
+    return lines
 
 
 def _describe_location(loc: tuple[Any, ...]) -> str:
@@ -605,7 +796,10 @@ def _describe_location(loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            name = str(part)
+            if not name.isprintable() or len(name) > 60:  # a key with a line break in it...
+                name = quoted(name)
+            text += f".{name}" if text else name
     return text or "(top level)"
 
 
@@ -623,7 +817,7 @@ def _explain(error: Any) -> str:
     kind = error["type"]
     got = error.get("input")
     if kind in {"date_from_datetime_parsing", "date_parsing", "date_type"}:
-        return f"expected a date like 2025-04-05, got {got!r}"
+        return f"expected a date like 2025-04-05, got {quoted(got)}"
     if kind == "extra_forbidden":
         return "unknown field (check the spelling against the schedule format in the README)"
     if kind == "missing":
@@ -631,33 +825,47 @@ def _explain(error: Any) -> str:
     if kind == "string_pattern_mismatch":
         pattern = str(error.get("ctx", {}).get("pattern", ""))
         if pattern.startswith("^99"):
-            return f"expected a Chapter 99 heading such as 9903.01.25, got {got!r}"
-        return f"expected a lowercase id such as autos-232, got {got!r}"
-    message = str(error["msg"]).removeprefix("Value error, ")
+            return f"expected a Chapter 99 heading such as 9903.01.25, got {quoted(got)}"
+        if pattern == r"^\d\d$":
+            return f'expected two digits in quotes such as "07", got {quoted(got)}'
+        return f"expected a lowercase id such as autos-232, got {quoted(got)}"
+    message = " ".join(str(error["msg"]).removeprefix("Value error, ").split())
     if kind in {"value_error", "assertion_error"} or isinstance(got, (dict, list)):
         return message
-    return f"{message}, got {got!r}"
+    return f"{message}, got {quoted(got)}"
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
 
 
 def parse_schedule(text: str, source: str = "tariffs.yaml") -> Schedule:
     """Validate schedule text; every error names the source, the line and what was expected."""
+    if len(text) > MAX_SCHEDULE_BYTES:
+        raise ScheduleError(
+            f"{source}: {len(text):,} characters; expected a YAML schedule of at most 20 MiB"
+        )
     try:
         loader = _StrictLoader(text)
         try:
             node = loader.get_single_node()
+            if node is not None:  # before anything walks the document as a tree
+                _check_aliases(node, source)
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = exc.problem or "not valid YAML"
-        context = f" ({exc.context})" if exc.context else ""
+        problem = _one_line(exc.problem or "not valid YAML")
+        context = f" ({_one_line(exc.context)})" if exc.context else ""
         raise ScheduleError(f"{where}: {problem}{context}") from None
-    except yaml.YAMLError as exc:
-        raise ScheduleError(f"{source}: not valid YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # a character YAML refuses: no line, a position
+        raise ScheduleError(f"{source}: not valid YAML: {_one_line(exc)}") from None
     except RecursionError:
         raise ScheduleError(f"{source}: nested too deeply to be a schedule") from None
+    except ValueError:  # Python reads no integer of more than 4,300 digits
+        raise ScheduleError(f"{source}: a number of more than 4,300 digits") from None
     return schedule_from_data(data, source, node)
 
 
@@ -672,7 +880,7 @@ def schedule_from_data(data: Any, source: str, node: yaml.Node | None = None) ->
     except RecursionError:
         raise ScheduleError(f"{source}: nested too deeply to be a schedule") from None
     except ValidationError as exc:
-        lines = dict(_line_map(node)) if node is not None else {}
+        lines = _line_map(node) if node is not None else {}
         messages = []
         for error in exc.errors():
             loc = _clean_loc(tuple(error["loc"]))

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from ..rules import default_schedule_path, load_schedule
+from ..rules import cache_problem, default_schedule_path, load_schedule
 from ._app import (
     app,
+    err_console,
     guarded,
     out_console,
 )
@@ -24,7 +25,9 @@ def validate(
 ) -> None:
     """Check a schedule file: strict YAML, known fields, consistent dates and references."""
     schedule_file = path or default_schedule_path()
-    schedule = load_schedule(schedule_file)
+    # Always the file itself, never the cache: what is checked is what the file says (and the
+    # cache is written again from it).
+    schedule = load_schedule(schedule_file, cached=False)
     provisions = sum(len(plist.provisions) for plist in schedule.lists.values())
     out_console().print(
         f"{schedule_file}: ok: {len(schedule.measures)} measures, {len(schedule.lists)} lists "
@@ -33,3 +36,8 @@ def validate(
         markup=False,
         soft_wrap=True,
     )
+    problem = cache_problem()
+    if problem is not None:  # every command then validates the YAML: slower, never wrong
+        err_console().print(
+            f"warning: the schedule cache is not used: {problem}", markup=False, soft_wrap=True
+        )
