@@ -220,13 +220,13 @@ else:
     class ProvisionEntry(Rule): ...
 
     class ProvisionList(Rule):
-        # A list read from the schedule cache keeps its entries as (code, heading, listed_from)
-        # rows (thousands of objects would take longer to make than the rest of the schedule);
-        # the entries are made the first time they are asked for.
+        # A list read from the schedule cache keeps its entries as columns of codes, headings
+        # and listing dates (thousands of objects, or even of rows, would take longer to make
+        # than the rest of the schedule); the entries are made the first time they are asked for.
         def __getattr__(self, name: str) -> Any:
-            if name == "provisions" and "_rows" in self.__dict__:
+            if name == "provisions" and "_columns" in self.__dict__:
                 entries = []
-                for code, heading, listed_from in self.__dict__["_rows"]:
+                for code, heading, listed_from in _rows_of(self):
                     entry = object.__new__(ProvisionEntry)
                     entry.__dict__.update(code=code, heading=heading, listed_from=listed_from)
                     entries.append(entry)
@@ -283,9 +283,14 @@ else:
 
 def _rows_of(plist: ProvisionList) -> tuple[tuple[str, str | None, date | None], ...]:
     """A list's entries as (code, heading, listed_from) rows."""
-    rows = plist.__dict__.get("_rows")
+    known = plist.__dict__
+    rows = known.get("_rows")
     if rows is None:
-        rows = tuple((e.code, e.heading, e.listed_from) for e in plist.provisions)
+        columns = known.get("_columns")
+        if columns is not None:
+            rows = known["_rows"] = tuple(zip(*columns, strict=True))
+        else:
+            rows = tuple((e.code, e.heading, e.listed_from) for e in plist.provisions)
     return rows  # type: ignore[no-any-return]
 
 
@@ -518,8 +523,8 @@ def _schedule_from_cache(data: bytes, text_sha256: str) -> Schedule | None:
     return schedule if isinstance(schedule, ScheduleRules) else None  # type: ignore[return-value]
 
 
-class _Rows(tuple):  # type: ignore[type-arg]
-    """The (code, heading, listed_from) rows of a list, as read from the cache."""
+class _Columns(tuple):  # type: ignore[type-arg]
+    """The codes, headings and listing dates of a list's entries, as read from the cache."""
 
 
 def _revive(obj: dict[str, Any]) -> Any:
@@ -531,10 +536,10 @@ def _revive(obj: dict[str, Any]) -> Any:
             if type(value) is list:
                 obj[name] = tuple(value)
         if cls is ProvisionList:
-            rows = obj.pop("provisions")
-            if type(rows) is not _Rows:
-                raise ValueError("a list without rows")
-            obj["_rows"] = rows
+            columns = obj.pop("provisions")
+            if type(columns) is not _Columns:
+                raise ValueError("a list without its entries")
+            obj["_columns"] = columns
         rule = object.__new__(cls)
         rule.__dict__.update(obj)
         if cls is Schedule:
@@ -545,8 +550,8 @@ def _revive(obj: dict[str, Any]) -> Any:
     if "$t" in obj:
         return date.fromisoformat(obj["$t"])
     if "$p" in obj:
-        # A list's rows as three columns: the codes in one string, and the few headings and
-        # listing dates by position; zip makes the rows at C speed.
+        # A list's entries as three columns: the codes in one string, and the few headings and
+        # listing dates by position. Checked here; made into rows when the list is first used.
         codes_text, headings, listed = obj["$p"]
         codes = codes_text.split(",")
         heading_of: list[str | None] = [None] * len(codes)
@@ -557,7 +562,7 @@ def _revive(obj: dict[str, Any]) -> Any:
         listed_from: list[date | None] = [None] * len(codes)
         for position, day in listed:
             listed_from[position] = date.fromisoformat(day)
-        return _Rows(zip(codes, heading_of, listed_from, strict=True))
+        return _Columns((codes, heading_of, listed_from))
     return obj
 
 
