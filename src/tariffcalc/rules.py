@@ -427,7 +427,13 @@ def _cache_dir() -> Path | None:
         return None
     if setting:
         return Path(setting)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tariffcalc"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg) / "tariffcalc"
+    try:
+        return Path.home() / ".cache" / "tariffcalc"
+    except (RuntimeError, KeyError):  # no home (a service account): no cache
+        return None
 
 
 def _cache_file(text: str, text_sha256: str | None = None) -> Path | None:
