@@ -32,11 +32,11 @@ FX_PLACES = 40
 # cents (17 digits) times a rate of 12 decimals has 29, and the product rounded to 28 digits
 # can land on the other side of a half cent (999999999999999.99 x 0.500000000005 gave
 # ...5000.00 instead of ...4999.99). Products and sums of money are therefore taken in this
-# context: the parsed numbers have at most 25 significant digits (15 + 10, a rate 12
-# decimals; an exchange rate 40) and exponents between -40 and 15, so a product of three and
-# the sum of such products fit in 100 digits: exact. Its traps are those of the default
-# context; it is passed explicitly, never installed, so that a program using tariffcalc keeps
-# its own.
+# context: the numbers given have at most 15 digits before the point and 10 after (a rate is
+# at most 1 with 12 decimals, an exchange rate has up to 40), so even a product of an amount,
+# an exchange rate and a rate has at most 30 + 62 digits, and a sum of such products one
+# more: within 100, exact. Its traps are those of the default context; it is passed
+# explicitly, never installed, so that a program using tariffcalc keeps its own.
 _EXACT = Context(
     prec=100, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow]
 )
