@@ -32,7 +32,7 @@ from .engine import (
 )
 from .errors import InputError, OutputError, TariffError, file_problem, quoted
 from .fees import EntryShares, entry_mpf, hmf_amount
-from .money import ZERO, ZERO_MONEY, format_money, round_cent
+from .money import LARGEST_AMOUNT, ZERO, ZERO_MONEY, format_money, round_cent
 from .report import money_or_none, rate_or_none
 from .rules import Fee, Schedule
 from .shipment import (
@@ -347,6 +347,7 @@ class InputTable:
     delimiter: str = ","
     had_bom: bool = False  # the file began with a UTF-8 byte order mark
     path: Path | None = None  # the file, where it is one
+    cut_off: bool = False  # its last line has no line end: perhaps a cut-off copy
 
     def __post_init__(self) -> None:
         if not self.fields:
@@ -381,20 +382,23 @@ def open_input(
     if delimiter is not None and len(delimiter) != 1:
         raise InputError(f"--delimiter: expected one character, got {quoted(delimiter)}")
     try:
-        codecs.lookup(encoding)
+        codec = codecs.lookup(encoding)
+        if not getattr(codec, "_is_text_encoding", True):  # rot13, base64: not text
+            raise InputError(f"--encoding {encoding}: not a text encoding (e.g. utf-8, cp932)")
         raw = path.open("rb")
     except LookupError:
         raise InputError(f"--encoding: unknown text encoding {encoding!r}") from None
     except OSError as exc:
         raise InputError(file_problem(source, exc, layout.what)) from None
     had_bom = raw.read(3) == codecs.BOM_UTF8
+    cut_off = _ends_without_line_end(raw)
     raw.seek(0)
     handle = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
     # A cell may be as long as it likes (a 10 MB note is still a note, not a broken file).
     csv.field_size_limit(2**31 - 1)
     with handle:
         if delimiter is None:
-            delimiter = _sniff_delimiter(handle, source, encoding)
+            delimiter = _sniff_delimiter(handle, source, encoding, path)
         reader = csv.reader(handle, strict=True, delimiter=delimiter)
         try:
             header = next(reader, None)
@@ -406,7 +410,7 @@ def open_input(
         if header is None:
             expected = ", ".join(needed[0] for needed in layout.required)
             raise InputError(f"{source}: the file is empty; expected a header row with {expected}")
-        if any(_UNDECODED.search(name) for name in header):
+        if any(_UNDECODED.search(name) or "\x00" in name for name in header):
             raise InputError(f"{source}: line 1: {_read_problem(encoding, path)}")
         fields = map_columns(header, columns or {}, source, layout)
 
@@ -432,17 +436,29 @@ def open_input(
                 yield number, reader.line_num, cells
 
         yield InputTable(
-            source, header, rows(), encoding, fields, raw.tell, cells, delimiter, had_bom, path
-        )
+            source, header, rows(), encoding, fields, raw.tell, cells, delimiter, had_bom, path,
+            cut_off,
+        )  # fmt: skip
 
 
-def _sniff_delimiter(handle: IO[str], source: str, encoding: str) -> str:
+def _ends_without_line_end(raw: IO[bytes]) -> bool:
+    """Whether a file's last line lacks its line end (NULs aside: UTF-16 writes "\n\0")."""
+    try:
+        size = raw.seek(0, os.SEEK_END)
+        raw.seek(max(0, size - 4))
+        tail = raw.read(4).strip(b"\x00")
+    except OSError:
+        return False
+    return bool(tail) and not tail.endswith((b"\n", b"\r"))
+
+
+def _sniff_delimiter(handle: IO[str], source: str, encoding: str, path: Path) -> str:
     """The field separator of a file, from its header line: a comma if it has one, else the
     most frequent of semicolon, tab and bar (a one-column file: a comma)."""
     try:
         first = handle.readline(2**20)
     except UnicodeError as exc:
-        raise InputError(f"{source}: line 1: {_read_problem(encoding, None)}: {exc}") from None
+        raise InputError(f"{source}: line 1: {_read_problem(encoding, path)}: {exc}") from None
     finally:
         handle.seek(0)
     unquoted = re.sub(r'"[^"]*"', "", first)
@@ -462,14 +478,24 @@ def _read_problem(encoding: str, path: Path | None) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _guess_encoding(path: str) -> str | None:
-    """The encoding charset-normalizer finds for the start of a file (None when it finds
-    none, or is not installed)."""
+    """The encoding a file's start looks like: UTF-16 without its byte order mark (every
+    other byte NUL), else what charset-normalizer finds (None when it finds none, or is not
+    installed)."""
+    try:
+        with open(path, "rb") as stream:
+            start = stream.read(2**18)
+    except OSError:
+        return None
+    pairs = start[: len(start) // 2 * 2][:512]
+    if pairs and pairs[1::2].count(0) > len(pairs) // 4 and 0 not in pairs[0::2]:
+        return "utf-16-le"
+    if pairs and pairs[0::2].count(0) > len(pairs) // 4 and 0 not in pairs[1::2]:
+        return "utf-16-be"
     try:
         from charset_normalizer import from_bytes
 
-        with open(path, "rb") as stream:
-            best = from_bytes(stream.read(2**18)).best()
-    except (ImportError, OSError):
+        best = from_bytes(start).best()
+    except ImportError:
         return None
     if best is None:
         return None
@@ -841,6 +867,8 @@ def entry_line(
         on = parse_date(date_text, "date", formats.date_format) if date_text else default_date
     except TariffError:
         return None
+    if value > LARGEST_AMOUNT:
+        return None  # the row fails (the engine refuses such a customs value): not counted
     return key, on, round_cent(value)
 
 
@@ -903,7 +931,7 @@ def price_rows(
     # own format or rates per dollar are the engine's path's to read.
     plain = table.cells == PLAIN_CELLS
     linear = _LinearRows(schedule, scenario, reader, entries, plans) if fast and plain else None
-    for number, line, raw_cells in table.rows:
+    for number, line, raw_cells, last in _marking_last(table.rows):
         summary.rows += 1
         cells = reader.clean(raw_cells)
         priced = linear.price(raw_cells) if linear is not None else None
@@ -937,9 +965,31 @@ def price_rows(
         else:
             summary.by_category.setdefault(priced.category, CategoryTotals()).add(priced)
             results = priced.cells()
+        if last and table.cut_off:
+            at = RESULT_FIELDS.index("warnings")
+            results[at] = " | ".join(filter(None, (results[at], CUT_OFF_WARNING)))
         # The input cells as they were (a short row padded, a long row's surplus in the error).
         inputs: list[str | None] = [*cells[: len(header)], *[""] * (len(header) - len(cells))]
         yield number, inputs, results
+
+
+CUT_OFF_WARNING = (
+    "the file ends in this row, without a line end: if the file was cut off (an interrupted "
+    "copy or download), this row may be incomplete"
+)
+
+
+def _marking_last(
+    rows: Iterator[tuple[int, int, list[str]]],
+) -> Iterator[tuple[int, int, list[str], bool]]:
+    """The rows, each with whether it is the file's last."""
+    previous = next(rows, None)
+    for row in rows:
+        assert previous is not None
+        yield (*previous, False)
+        previous = row
+    if previous is not None:
+        yield (*previous, True)
 
 
 def _with_entry_fees(

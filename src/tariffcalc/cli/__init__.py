@@ -7,11 +7,11 @@ command (start-up time matters in shell loops); ``app`` (for tests and help) has
 
 from __future__ import annotations
 
+import errno
 import importlib
+import signal
 import sys
 from typing import Any
-
-from ._app import ExitCode
 
 __all__ = ["ExitCode", "app", "main"]
 
@@ -29,11 +29,63 @@ def _register(names: tuple[str, ...] = COMMANDS) -> Any:
 def __getattr__(name: str) -> Any:
     if name == "app":
         return _register()
+    if name == "ExitCode":  # imported on demand: main() must be running before typer loads
+        from ._app import ExitCode
+
+        return ExitCode
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (`kill`, `timeout`, a closed terminal): stops the command as Ctrl-C
+    does, so that every half-written output and temporary file is removed on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise Terminated(signum)
+
+
+class _Closed:
+    """Standard output or error when the shell closed it (`>&-`): writing to it fails as a
+    closed file does, which the command reports, instead of a crash on None."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def write(self, _data: object) -> int:
+        raise OSError(errno.EBADF, f"standard {self.name} is closed")
+
+    @property
+    def buffer(self) -> _Closed:  # the binary side: closed alike
+        return self
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, f"standard {self.name} is closed")
+
+
 def main() -> None:
-    # The only option before the command is the flag --debug, so the first word that is not
-    # an option names the command.
-    command = next((word for word in sys.argv[1:] if not word.startswith("-")), None)
-    _register((command,) if command in COMMANDS else COMMANDS)()
+    if sys.stdout is None:
+        sys.stdout = _Closed("output")  # type: ignore[assignment]
+    if sys.stderr is None:
+        sys.stderr = _Closed("error")  # type: ignore[assignment]
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _terminate)
+    try:
+        # The only option before the command is the flag --debug, so the first word that is
+        # not an option names the command.
+        command = next((word for word in sys.argv[1:] if not word.startswith("-")), None)
+        _register((command,) if command in COMMANDS else COMMANDS)()
+    except KeyboardInterrupt as stop:  # before a command runs (loading): no traceback
+        sys.stderr.write("tariffcalc: interrupted\n")
+        sys.exit(128 + stop.signum if isinstance(stop, Terminated) else 130)

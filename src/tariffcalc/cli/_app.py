@@ -37,7 +37,7 @@ class ExitCode(IntEnum):
     UNKNOWN_RATE = 5  # the law needs a rate (e.g. MFN) that is neither known nor given
     ROWS_FAILED = 6  # batch: some rows could not be priced (every row is still written)
     CANNOT_WRITE = 7  # the output cannot be written (disk full, device error...)
-    INTERRUPTED = 130  # Ctrl-C
+    INTERRUPTED = 130  # Ctrl-C (SIGTERM: 143, SIGHUP: 129, i.e. 128 + the signal)
     BROKEN_PIPE = 141  # the reader of the output went away (`... | head`), as for SIGPIPE
 
 
@@ -57,7 +57,7 @@ app = typer.Typer(
 )
 _state = {"debug": False}
 # Failures only a write can meet (on stdout, say): the output cannot be written, not a bug.
-_WRITE_FAILURES = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS))
+_WRITE_FAILURES = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EBADF))
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -103,9 +103,10 @@ def guarded(command: F) -> F:
             )
             err_console().print(f"tariffcalc: error: {exc}", markup=False, soft_wrap=True)
             raise typer.Exit(code) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP (cli.Terminated)
             err_console().print("tariffcalc: interrupted", markup=False)
-            raise typer.Exit(ExitCode.INTERRUPTED) from None
+            signum = getattr(stop, "signum", None)
+            raise typer.Exit(ExitCode.INTERRUPTED if signum is None else 128 + signum) from None
         except BrokenPipeError:
             # The output's reader has all it wanted: stop quietly (and let Python's last
             # flush of stdout at exit go nowhere instead of failing again).

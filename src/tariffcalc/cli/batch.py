@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -163,7 +165,9 @@ def batch(
     with contextlib.ExitStack() as status:
         name = str(input_file)
         if from_stdin:  # read once into a file of its own: both paths read files in parts
-            input_file, name = status.enter_context(_stdin_copy()), "<stdin>"
+            input_file, name = status.enter_context(_stream_copy(None)), "<stdin>"
+        elif _not_a_file(input_file):  # a FIFO or <(...): the same
+            input_file = status.enter_context(_stream_copy(input_file))
         workbook_input = is_workbook(input_file)
         if workbook_input:  # the sheet as CSV, priced by the same pipeline
             folder = Path(status.enter_context(tempfile.TemporaryDirectory(prefix="tariffcalc-")))
@@ -300,19 +304,51 @@ def _summary_rows(summary: BatchSummary) -> list[list[Any]]:
     return rows
 
 
+# Standard input (or a pipe) is held in a temporary file while it is priced: past this size it
+# is refused, so that an endless stream cannot fill the disk ($TARIFFCALC_STDIN_LIMIT, bytes).
+STDIN_LIMIT = 4 * 2**30
+
+
 @contextlib.contextmanager
-def _stdin_copy() -> Iterator[Path]:
-    """Standard input copied to a temporary file (removed afterwards)."""
+def _stream_copy(source: Path | None) -> Iterator[Path]:
+    """Standard input (``source`` None) or a pipe, FIFO or device copied to a temporary file
+    (removed afterwards), as both paths read a file more than once."""
+    limit = int(os.environ.get("TARIFFCALC_STDIN_LIMIT") or STDIN_LIMIT)
+    name = "standard input" if source is None else str(source)
+    if source is None and (sys.stdin is None or sys.stdin.closed):
+        raise InputError("-: standard input is closed; give the input file's name")
     with tempfile.TemporaryDirectory(prefix="tariffcalc-") as folder:
-        path = Path(folder) / "stdin.csv"
+        path = Path(folder) / "input.csv"
         try:
-            with path.open("wb") as copy:
-                shutil.copyfileobj(sys.stdin.buffer, copy, 2**20)
+            with contextlib.ExitStack() as opened:
+                stream = (
+                    sys.stdin.buffer if source is None
+                    else opened.enter_context(source.open("rb"))
+                )  # fmt: skip
+                with path.open("wb") as copy:
+                    copied = 0
+                    while block := stream.read(2**20):
+                        copied += len(block)
+                        if copied > limit:
+                            raise InputError(
+                                f"{name}: more than {limit:,} bytes; save it to a file and "
+                                "give its name (or raise $TARIFFCALC_STDIN_LIMIT)"
+                            )
+                        copy.write(block)
         except OSError as exc:
             raise OutputError(
-                f"cannot hold standard input in {tempfile.gettempdir()}: {exc.strerror or exc}"
+                f"cannot hold {name} in {tempfile.gettempdir()}: {exc.strerror or exc}"
             ) from None
         yield path
+
+
+def _not_a_file(path: Path) -> bool:
+    """A FIFO, a device or a pipe such as <(...): readable once, from the start only."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False  # a missing file: open_input says so
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 @contextlib.contextmanager

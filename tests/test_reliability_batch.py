@@ -1,0 +1,156 @@
+"""Reliability round 2 (issue 15), the batch's inputs and outputs: each test is an attack's
+minimal reproduction, now a clean result (an error naming the problem, a warning on the row,
+nothing left behind)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from tariffcalc.cli import app
+
+runner = CliRunner()
+GOOD = "hts,value,date\n9503.00.00,100,2026-01-15\n"
+
+
+def tariffcalc(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tariffcalc", *args], capture_output=True, text=True,
+        timeout=60, **kwargs,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("codec", ["rot13", "base64", "zlib"])
+def test_a_codec_that_is_not_text_is_refused(tmp_path, codec):
+    source = tmp_path / "in.csv"
+    source.write_text(GOOD)
+    result = runner.invoke(app, ["batch", str(source), "--encoding", codec])
+    assert result.exit_code == 3
+    assert f"--encoding {codec}: not a text encoding" in result.stderr
+
+
+@pytest.mark.parametrize("endian", ["le", "be"])
+def test_utf16_without_its_bom_is_named(tmp_path, endian):
+    source = tmp_path / "in.csv"
+    source.write_bytes(GOOD.encode(f"utf-16-{endian}"))
+    for encoding in ("utf-8", "utf-16"):  # read as UTF-8 it was "missing column hts"
+        result = runner.invoke(app, ["batch", str(source), "--encoding", encoding])
+        assert result.exit_code == 3, result.output
+        assert f"it looks like utf-16-{endian}: use --encoding utf-16-{endian}" in result.stderr
+    read = runner.invoke(app, ["batch", str(source), "--encoding", f"utf-16-{endian}"])
+    assert read.exit_code == 0, read.output
+
+
+def test_a_last_row_without_its_line_end_says_so(tmp_path):
+    source = tmp_path / "cut.csv"
+    source.write_text("hts,value,date\n9503.00.00,100,2026-01-15\n9503.00.00,10,2026-01-15")
+    out = tmp_path / "out.csv"
+    assert runner.invoke(app, ["batch", str(source), "-o", str(out)]).exit_code == 0
+    rows = out.read_text().splitlines()
+    assert "may be incomplete" not in rows[1] and "may be incomplete" in rows[2]
+    source.write_text(GOOD)  # a whole file: no such warning
+    assert runner.invoke(app, ["batch", str(source), "-o", str(out)]).exit_code == 0
+    assert "may be incomplete" not in out.read_text()
+
+
+def test_an_entry_does_not_count_a_row_whose_value_is_too_large(tmp_path):
+    # 999,999,999,999,999.9999999999 EUR at 999,999,999,999,999 USD/EUR is 1e30 USD: the row
+    # fails; its entry's MPF is the other row's alone (informal: the flat 2.69 of FY2026), not
+    # a share of the largest MPF over 1e30 (0.00).
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "entry,hts,value,currency,fx_rate,date\n"
+        "E1,9503.00.00,999999999999999.9999999999,EUR,999999999999999,2026-01-15\n"
+        "E1,9503.00.00,100,USD,,2026-01-15\n"
+    )
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["batch", str(source), "-o", str(out)])
+    assert result.exit_code == 6, result.output
+    last = out.read_text().splitlines()[2].split(",")
+    assert last[-5] == "2.69"  # mpf
+
+
+def test_closed_standard_streams(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text(GOOD)
+    closed_in = tariffcalc("batch", "-", stdin=subprocess.DEVNULL)
+    assert closed_in.returncode == 3  # an empty stdin: no header
+    shell = f"{sys.executable} -m tariffcalc batch - <&-"
+    result = subprocess.run(shell, shell=True, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3 and "standard input is closed" in result.stderr
+    for command in (f"batch {source}", "quote --hts 9503.00.00 --value 100"):
+        shell = f"{sys.executable} -m tariffcalc {command} >&-"
+        result = subprocess.run(shell, shell=True, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 7, result.stderr
+        assert "standard output is closed" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_fifo_as_input(tmp_path):
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with fifo.open("w") as stream:
+            stream.write(GOOD)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    result = tariffcalc("batch", str(fifo))
+    writer.join(10)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("9503.00.00,100,2026-01-15,general")
+
+
+def test_standard_input_is_bounded(tmp_path):
+    big = "hts,value,date\n" + "9503.00.00,100,2026-01-15\n" * 100
+    result = tariffcalc("batch", "-", input=big, env={**os.environ,
+                        "TARIFFCALC_STDIN_LIMIT": "1000"})  # fmt: skip
+    assert result.returncode == 3
+    assert "standard input: more than 1,000 bytes; save it to a file" in result.stderr
+
+
+def test_sigterm_leaves_no_partial_file(tmp_path):
+    # A file big enough to be priced for a while; SIGTERM once it has started: exit 143,
+    # the hidden .part file beside the target removed, the target not created.
+    source = tmp_path / "in.csv"
+    with source.open("w") as stream:
+        stream.write("hts,value,date,note\n")
+        for number in range(300_000):
+            stream.write(f"9503.00.00,{100 + number % 7},2026-01-15,\"n{number}\"\n")
+    out = tmp_path / "out.csv"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tariffcalc", "batch", str(source), "-o", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not list(tmp_path.glob(".out.csv.*.part")) and time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.skip("priced before it could be stopped")
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 143, stderr
+    assert "Traceback" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_interrupted_while_loading_prints_no_traceback():
+    # SIGINT while the command is being loaded (typer, rich and the command's modules imported):
+    # one line and exit 130, not a traceback.
+    inside = subprocess.run(
+        [sys.executable, "-c",
+         "import os, signal, sys\nsys.argv = ['tariffcalc', 'rates']\n"
+         "import tariffcalc.cli as cli\n"
+         "real = cli._register\n"
+         "def register(*a):\n    os.kill(os.getpid(), signal.SIGINT)\n    return real(*a)\n"
+         "cli._register = register\ncli.main()"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert inside.returncode == 130 and inside.stderr == "tariffcalc: interrupted\n"
