@@ -154,3 +154,29 @@ def test_interrupted_while_loading_prints_no_traceback():
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert inside.returncode == 130 and inside.stderr == "tariffcalc: interrupted\n"
+
+
+def test_the_row_paths_round_as_the_engine_does(schedule, tmp_path):
+    # 999,999,999,999,999.99 x 0.500000000005 is exactly 500,000,000,004,999.99499999999995:
+    # 4,999.99 in the last places, where a 28-digit product rounds to ...4,999.995 and then
+    # to 5,000.00 (helper's finding in issue 15; the engine computes it exactly).
+    from datetime import date as day
+
+    from tariffcalc import Shipment, price_shipment
+    from tariffcalc.batch import BatchSummary, open_input, price_rows
+
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "hts,value,mfn_rate,date\n9503.00.00,999999999999999.99,50.0000000005%,2025-03-01\n"
+    )
+    engine = price_shipment(
+        schedule, Shipment("999999999999999.99", hts="9503.00.00", mfn_rate="50.0000000005%"),
+        day(2025, 3, 1),
+    )  # fmt: skip
+    assert f"{engine.base_duty}" == "500000000004999.99"
+    for fast in (True, False):
+        with open_input(source) as table:
+            [(_, _, results)] = list(price_rows(
+                schedule, table, BatchSummary(), default_date=day(2025, 3, 1), fast=fast
+            ))  # fmt: skip
+        assert results[1] == "500000000004999.99", fast  # base_duty

@@ -32,7 +32,7 @@ from .engine import (
 )
 from .errors import InputError, OutputError, TariffError, file_problem, quoted
 from .fees import EntryShares, entry_mpf, hmf_amount
-from .money import LARGEST_AMOUNT, ZERO, ZERO_MONEY, format_money, round_cent
+from .money import LARGEST_AMOUNT, ZERO, ZERO_MONEY, format_money, round_cent, times
 from .report import money_or_none, rate_or_none
 from .rules import Fee, Schedule
 from .shipment import (
@@ -862,7 +862,7 @@ def entry_line(
         currency = cell("currency").upper() or "USD"
         if currency != "USD":
             fx_rate = parse_amount_cell(cell("fx_rate"), "fx_rate", formats, positive=True)
-            value = value / fx_rate if formats.fx_per_usd else value * fx_rate
+            value = value / fx_rate if formats.fx_per_usd else times(value, fx_rate)
         date_text = cell("date")
         on = parse_date(date_text, "date", formats.date_format) if date_text else default_date
     except TariffError:
@@ -1105,9 +1105,9 @@ class _LinearRows:
         if exchange is None:
             return None
         fx_rate = exchange[0]
-        customs_value = round_cent(value if fx_rate is None else value * fx_rate)
-        if not customs_value:
-            return None  # less than half a cent: the engine's path says so
+        customs_value = round_cent(value if fx_rate is None else times(value, fx_rate))
+        if not customs_value or customs_value > LARGEST_AMOUNT:
+            return None  # under half a cent, or over 15 digits: the engine's path says so
         entry = entry_key = None
         if self.entry_at is not None and self.entries is not None:
             entry_key = cells[self.entry_at].strip() or None
@@ -1153,13 +1153,13 @@ class _LinearRows:
     ) -> PricedRow:
         additional = on_hold = ieepa = ZERO_MONEY
         for rate, held, is_ieepa in linear.lines:
-            amount = round_cent(customs_value * rate)
+            amount = round_cent(times(customs_value, rate))
             additional += amount
             if held:
-                on_hold += round_cent(customs_value * held)
+                on_hold += round_cent(times(customs_value, held))
             if is_ieepa:
                 ieepa += amount
-        base = None if linear.mfn is None else round_cent(customs_value * linear.mfn)
+        base = None if linear.mfn is None else round_cent(times(customs_value, linear.mfn))
         total = None if base is None else base + additional
         effective = None
         if total is not None:
