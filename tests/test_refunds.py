@@ -322,3 +322,13 @@ def test_a_workbook_report_reads_as_its_csv(schedule, report, tmp_path):
     from_book = runner.invoke(app, ["refunds", str(book), "--filing-date", "2026-05-01"])
     assert from_book.exit_code == from_csv.exit_code == 6  # entries 8 and 11
     assert from_book.stdout == from_csv.stdout  # the per-entry CSV, entry by entry
+
+
+def test_the_last_dates_there_are(schedule, report):
+    # A filing date of 9999-12-31: the 45 days after it and a liquidation's windows would
+    # pass the last date there is; they stop there instead of failing.
+    got = assessed(schedule, report, "9999-12-31")
+    first = got["ABC-0000001-0"]
+    assert first.status == "cape-now" and first.interest is None
+    assert "no interest estimate over more than 20 years" in first.warnings
+    assert got["ABC-0000003-6"].status == "not-established"

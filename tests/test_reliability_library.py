@@ -323,7 +323,7 @@ def test_round_cent_of_a_long_amount_does_not_fail():
 
 
 def test_a_customs_value_over_15_digits_is_refused(schedule):
-    shipment = Shipment(D("999999999999999"), hts="87032301", currency="JPY",
+    shipment = Shipment(D("999999999999999"), hts="87032301", currency="EUR",
                         fx_rate=D("999999999999999"))
     with pytest.raises(InputError, match="^value: the customs value .* expected at most 15 "
                                          "digits before the point"):
@@ -478,3 +478,18 @@ def test_the_option_patch_leaves_another_typer_alone(monkeypatch):
     for version in ("0.30.0", "0.28.3", "1.0.0", "unknown"):
         monkeypatch.setattr(typer, "__version__", version)
         assert hand_over_values_as_given() is False, version
+
+
+def test_a_yen_rate_above_one_is_refused_by_the_library():
+    # 150 yen to the dollar given as US dollars per yen would make ¥4.5M a $675M car.
+    from tariffcalc import InputError, Shipment
+
+    with pytest.raises(InputError, match=r"give 0\.006666667"):
+        Shipment("4500000", hts="8703.23.01", currency="JPY", fx_rate="150")
+    assert Shipment("4500000", hts="8703.23.01", currency="JPY", fx_rate="0.0066667").fx_rate
+
+
+def test_a_huge_integer_in_a_message_is_not_repr_ed():
+    from tariffcalc.errors import quoted
+
+    assert quoted(10**5000) == "an integer of about 5,000 digits"

@@ -28,6 +28,8 @@ class OutputError(TariffError):
 
 def quoted(text: object, limit: int = 60) -> str:
     """A value as shown in an error message: quoted, and cut short if it is long."""
+    if isinstance(text, int) and not isinstance(text, bool) and text.bit_length() > 3000:
+        return f"an integer of about {int(text.bit_length() * 0.30103):,} digits"  # no repr
     shown = repr(text)
     if len(shown) <= limit:
         return shown

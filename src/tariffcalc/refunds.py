@@ -294,7 +294,18 @@ class RefundTerms:
     corporate: bool = True
 
     def interest_end(self, rules: Refunds) -> date:
-        return self.interest_to or self.filing_date + timedelta(days=rules.processing_days)
+        return self.interest_to or _days_after(self.filing_date, rules.processing_days)
+
+
+_LONGEST = 20 * 365  # days of interest estimated at most (the rates are known for two years)
+
+
+def _days_after(day: date, days: int) -> date:
+    """``day`` + ``days``, or the last day there is (9999-12-31) when that is past it."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max
 
 
 def refund_rules(schedule: Schedule) -> Refunds:
@@ -372,7 +383,9 @@ def _assess_entry(
     status, reason = _eligibility(rules, record, report, terms, number_problem, deposited, warnings)
     deposit_date = record.payment_date or record.summary_date or record.entry_date
     interest = None
-    if deposited > 0 and deposit_date is not None:
+    if deposited > 0 and deposit_date is not None and (end - deposit_date).days > _LONGEST:
+        warnings.append(f"no interest estimate over more than {_LONGEST // 365} years")
+    elif deposited > 0 and deposit_date is not None:
         interest = overpayment_interest(
             deposited, deposit_date, end, rules.interest, terms.corporate, warnings
         )
@@ -526,12 +539,12 @@ def _liquidation(
     if liquidated is not None and liquidated <= filing:
         days = (filing - liquidated).days
         if days <= rules.liquidated_within_days:
-            last = liquidated + timedelta(days=rules.liquidated_within_days)
+            last = _days_after(liquidated, rules.liquidated_within_days)
             return NOW, (
                 f"liquidated {liquidated}, {days} days before filing "
                 f"(within {rules.liquidated_within_days}; file by {last})"
             )
-        protest_by = liquidated + timedelta(days=rules.protest_days)
+        protest_by = _days_after(liquidated, rules.protest_days)
         if days <= rules.protest_days:
             return PROTEST, (
                 f"liquidated {liquidated}, {days} days before filing: past CAPE's "
@@ -587,7 +600,8 @@ def overpayment_interest(
             if quarter is None:
                 nearest = quarters[0] if day < quarters[0].start else quarters[-1]
                 stop = min(end, nearest.start) if day < nearest.start else end
-                stop = min(stop, date(day.year + 1, 1, 1))
+                if day.year < date.max.year:
+                    stop = min(stop, date(day.year + 1, 1, 1))
                 _note(
                     notes,
                     f"no overpayment rate known for {day.year} Q{(day.month - 1) // 3 + 1}"
@@ -595,7 +609,7 @@ def overpayment_interest(
                 )
             else:
                 nearest = quarter
-                stop = min(end, quarter.end + timedelta(days=1))
+                stop = min(end, _days_after(quarter.end, 1))
                 if quarter.confidence != "H":
                     _note(
                         notes,

@@ -147,6 +147,15 @@ class Shipment:
             )
         elif self.fx_rate <= ZERO:
             raise InputError(f"fx_rate: must be greater than 0, got {self.fx_rate}")
+        elif self.currency == "JPY" and self.fx_rate > ONE:
+            # A yen is worth far less than a dollar: a rate above 1 is yen per dollar (as
+            # Japanese users quote it), which taken as dollars per yen would multiply the
+            # value some 20,000 times.
+            inverse = f"{(ONE / self.fx_rate).quantize(Decimal('1e-9')).normalize():f}"
+            raise InputError(
+                f"fx_rate: {self.fx_rate} US dollars per yen cannot be right (the rate is US "
+                f"dollars per unit of the currency); if it is yen per dollar, give {inverse}"
+            )
         if self.mode is not None and self.mode not in MODES:
             raise InputError(f"mode: expected one of {', '.join(MODES)}, got {self.mode!r}")
         for name in CONTENT_FIELDS:
