@@ -20,6 +20,7 @@ specific part is US dollars per unit (4.4¢/kg -> 0.044 per kg).
 from __future__ import annotations
 
 import os
+import sys
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
@@ -245,8 +246,20 @@ def user_folder() -> Path:
     override = os.environ.get(HTS_DATA_ENV, "").strip()
     if override:
         return Path(override)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "tariffcalc" / "hts"
+    return user_data_folder() / "hts"
+
+
+def user_data_folder() -> Path:
+    """tariffcalc's folder in the platform's user data folder, as platformdirs names it
+    (~/.local/share/tariffcalc or $XDG_DATA_HOME/tariffcalc on Linux, ~/Library/Application
+    Support/tariffcalc on macOS, %LOCALAPPDATA%\\tariffcalc on Windows). On Linux it is worked
+    out here: importing platformdirs would cost a quote more than a tenth of its start."""
+    if sys.platform.startswith("linux"):
+        base = os.environ.get("XDG_DATA_HOME", "").strip() or str(Path.home() / ".local" / "share")
+        return Path(base) / "tariffcalc"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("tariffcalc", appauthor=False))
 
 
 def _catalog() -> _Catalog:
