@@ -20,8 +20,8 @@ specific part is US dollars per unit (4.4¢/kg -> 0.044 per kg).
 from __future__ import annotations
 
 import os
-import sys
 import re
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
