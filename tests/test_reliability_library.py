@@ -493,3 +493,17 @@ def test_a_huge_integer_in_a_message_is_not_repr_ed():
     from tariffcalc.errors import quoted
 
     assert quoted(10**5000) == "an integer of about 5,000 digits"
+
+
+def test_hts_show_of_a_chapter_99_heading_shows_the_line_only():
+    from typer.testing import CliRunner
+
+    from tariffcalc.cli import app
+
+    result = CliRunner().invoke(app, ["hts", "show", "9903.01.25", "--date", "2025-06-01",
+                                      "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["general"] == "The duty provided in the applicable subheading + 10%"
+    assert shown["measures"] == [] and shown["category"] is None
+    assert "not a classification of goods" in shown["warnings"][0]

@@ -86,6 +86,22 @@ def hts_line_report(schedule: Schedule, hts: str, on: date) -> dict[str, Any]:
     from .hts import format_hts
     from .shipment import Shipment
 
+    if hts[:2] in htsdata.SPECIAL_CHAPTERS:  # a chapter 98/99 line: the line itself only
+        special = htsdata.line(hts, on)
+        if special is None:
+            plan_pricing(schedule, Shipment(Decimal(10000), hts=hts), on)  # names the nearest
+            raise AssertionError("plan_pricing refuses a number that is not a line")
+        return {
+            "hts": format_hts(hts), "entry_date": on.isoformat(), "revision": special.revision,
+            "description": special.description, "units": list(special.units),
+            "general": special.general or None, "mfn_rate": rate_or_none(special.ad_valorem),
+            "specific": [{"amount": f"{p.amount:f}", "unit": p.unit} for p in special.specific],
+            "category": None, "lists": [], "measures": [], "excluded": [], "not_in_force": [],
+            "warnings": [
+                f"{format_hts(hts)} is a chapter {hts[:2]} provision, not a classification of "
+                "goods: quote the goods' own HTS number"
+            ],
+        }  # fmt: skip
     probe = Shipment(Decimal(10000), hts=hts)
     plan = plan_pricing(schedule, probe, on)
     try:  # which of the measures that reach the goods stacking leaves charged

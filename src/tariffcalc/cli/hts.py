@@ -121,7 +121,8 @@ def hts_show(
     say(f"  {report['description']}")
     units = ", ".join(report["units"]) or "-"
     say(f"  unit: {units}; MFN (column 1 general): {report['general'] or 'none'}")
-    say(f"  category: {report['category']}")
+    if report["category"] is not None:
+        say(f"  category: {report['category']}")
     for item in report["lists"]:
         since = f", from {item['from']}" if item["from"] else ""
         say(f"  on list {item['list']} as {item['provision']}{since}: {item['title']}")
