@@ -23,6 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tariffcalc import ScheduleError, Shipment, load_schedule, parse_schedule, price_shipment, rules
+from tariffcalc import schedule as schedule_module
 from tariffcalc.cli import ExitCode, app
 from tariffcalc.schedule import MAX_REPEATED_NODES, MAX_SCHEDULE_BYTES, _line_map, _StrictLoader
 
@@ -414,6 +415,35 @@ def test_a_schedule_through_a_pipe_is_read_no_further_than_the_limit(tmp_path: P
 
 def test_the_packaged_schedule_is_far_under_the_limit():
     assert SCHEDULE_FILE.stat().st_size * 50 < MAX_SCHEDULE_BYTES
+
+
+def test_a_schedule_of_too_many_nodes_is_refused_before_they_are_made(monkeypatch):
+    """20 MiB of "1," are 10 million nodes (some 6 GB once made): counted on the parser's events,
+    refused past the limit. Shown with a limit of 1,000 (the real one takes a second to reach)."""
+    monkeypatch.setattr(schedule_module, "MAX_SCHEDULE_NODES", 1_000)
+    text = MINIMAL.replace("title: t\n", "title: t\nnumbers:\n" + "  - 1\n" * 1_000)
+    with pytest.raises(ScheduleError) as caught:
+        parse_schedule(text, "dense.yaml")
+    assert str(caught.value) == (
+        "dense.yaml:998: a schedule may have at most 1,000 YAML nodes (values, lists and "
+        "mappings); this one has more"
+    )
+    fewer = MINIMAL.replace("title: t\n", "title: t\nnumbers:\n" + "  - 1\n" * 900)
+    with pytest.raises(ScheduleError, match="numbers: unknown field"):
+        parse_schedule(fewer, "dense.yaml")
+
+
+def test_the_packaged_schedule_is_far_under_the_node_limit():
+    text = SCHEDULE_FILE.read_text(encoding="utf-8")
+    loader = _StrictLoader(text)
+    events = 0
+    try:
+        while loader.check_event():
+            loader.get_event()
+            events += 1
+    finally:
+        loader.dispose()
+    assert 5_000 < events and events * 50 < schedule_module.MAX_SCHEDULE_NODES
 
 
 def test_schedule_text_past_the_limit_is_refused():

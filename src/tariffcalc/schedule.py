@@ -48,7 +48,8 @@ from .rules import (
 )
 
 __all__ = [
-    "CATEGORIES", "MAX_REPEATED_NODES", "MAX_SCHEDULE_BYTES", "MODES", "SCHEDULE_ENV",
+    "CATEGORIES", "MAX_REPEATED_NODES", "MAX_SCHEDULE_BYTES", "MAX_SCHEDULE_NODES", "MODES",
+    "SCHEDULE_ENV",
     "default_schedule_path", "load_schedule",
 ]  # fmt: skip
 
@@ -714,6 +715,31 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 # counts as one node per this many characters.
 MAX_REPEATED_NODES = 100_000
 _CHARACTERS_PER_NODE = 80
+# A schedule's nodes (values, lists and mappings) as written. The size limit alone does not bound
+# the memory validation takes: 20 MiB of "1," are 10 million nodes (some 6 GB). A million nodes
+# (about 1 GB and 15 s to validate) is over a hundred times the packaged schedule (about 9,000).
+MAX_SCHEDULE_NODES = 1_000_000
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)
+
+
+def _check_node_count(text: str, source: str) -> None:
+    """Refuse a document of more than MAX_SCHEDULE_NODES nodes, counted on the parser's events
+    before any node is made (memory stays flat however many there are)."""
+    loader = _StrictLoader(text)
+    try:
+        count = 0
+        while loader.check_event():
+            event = loader.get_event()
+            if type(event) in _NODE_EVENTS:
+                count += 1
+                if count > MAX_SCHEDULE_NODES:
+                    raise ScheduleError(
+                        f"{source}:{event.start_mark.line + 1}: a schedule may have at most "
+                        f"{MAX_SCHEDULE_NODES:,} YAML nodes (values, lists and mappings); "
+                        "this one has more"
+                    )
+    finally:
+        loader.dispose()
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -728,9 +754,8 @@ def _check_aliases(root: yaml.Node, source: str) -> None:
     """Refuse a document whose aliases repeat more than MAX_REPEATED_NODES nodes, or that holds
     itself. Each node is visited once; the sizes of repeated ones are added, not walked."""
     size: dict[int, int] = {}  # expanded size of each node seen; -1 while its children are
-    uses: dict[int, int] = {}
-    nodes: dict[int, yaml.Node] = {}
-    own = 0  # the size of the document with every node counted once
+    repeats: dict[int, int] = {}  # how often a node is repeated (by aliases), and which it is
+    repeated_nodes: dict[int, yaml.Node] = {}
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, finished = stack.pop()
@@ -739,25 +764,24 @@ def _check_aliases(root: yaml.Node, source: str) -> None:
             weight = 1
             if isinstance(node, yaml.ScalarNode):
                 weight += len(node.value) // _CHARACTERS_PER_NODE
-            own += weight
             size[key] = weight + sum(size[id(child)] for child in _children(node))
             continue
-        uses[key] = uses.get(key, 0) + 1
         seen = size.get(key)
         if seen == -1:
             line = node.start_mark.line + 1
             raise ScheduleError(f"{source}:{line}: an alias (*name) inside the node it names")
         if seen is not None:
+            repeats[key] = repeats.get(key, 0) + 1
+            repeated_nodes[key] = node
             continue
         size[key] = -1
-        nodes[key] = node
         stack.append((node, True))
         stack.extend((child, False) for child in reversed(_children(node)))
-    repeated = size[id(root)] - own
+    repeated = sum(count * size[key] for key, count in repeats.items())
     if repeated > MAX_REPEATED_NODES:
         # The anchor whose repetitions weigh most, for the error's line.
-        heaviest = max(nodes, key=lambda k: (uses[k] - 1) * size[k])
-        line = nodes[heaviest].start_mark.line + 1
+        heaviest = max(repeats, key=lambda key: repeats[key] * size[key])
+        line = repeated_nodes[heaviest].start_mark.line + 1
         raise ScheduleError(
             f"{source}:{line}: its aliases (*name) repeat {repeated:,} nodes; a schedule may "
             f"repeat at most {MAX_REPEATED_NODES:,} (a long text counts one node per "
@@ -768,8 +792,9 @@ def _check_aliases(root: yaml.Node, source: str) -> None:
 def _line_map(root: yaml.Node) -> dict[tuple[Any, ...], int]:
     """The line of every path through the document, so that model errors can point at a line.
 
-    A node repeated by an alias is walked once: the paths inside its repetitions take the line
-    of the repetition itself (the walk stays as long as the file, not as its expansion)."""
+    A node repeated by an alias is walked once: a repetition takes the line of the node it
+    repeats, as do the paths inside it (the walk stays as long as the file, not as its
+    expansion)."""
     lines: dict[tuple[Any, ...], int] = {}
     walked: set[int] = set()
     stack: list[tuple[tuple[Any, ...], yaml.Node]] = [((), root)]
@@ -846,6 +871,7 @@ def parse_schedule(text: str, source: str = "tariffs.yaml") -> Schedule:
             f"{source}: {len(text):,} characters; expected a YAML schedule of at most 20 MiB"
         )
     try:
+        _check_node_count(text, source)
         loader = _StrictLoader(text)
         try:
             node = loader.get_single_node()
