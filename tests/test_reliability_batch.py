@@ -52,12 +52,15 @@ def test_a_last_row_without_its_line_end_says_so(tmp_path):
     source = tmp_path / "cut.csv"
     source.write_text("hts,value,date\n9503.00.00,100,2026-01-15\n9503.00.00,10,2026-01-15")
     out = tmp_path / "out.csv"
-    assert runner.invoke(app, ["batch", str(source), "-o", str(out)]).exit_code == 0
+    result = runner.invoke(app, ["batch", str(source), "-o", str(out)])
+    assert result.exit_code == 0 and "ROW_CUT_OFF" in result.output  # the summary lists it
     rows = out.read_text().splitlines()
-    assert "may be incomplete" not in rows[1] and "may be incomplete" in rows[2]
+    assert "ROW_CUT_OFF" not in rows[1] and rows[2].endswith(" ROW_CUT_OFF")
+    texts = runner.invoke(app, ["batch", str(source), "-o", str(out), "--warnings", "text"])
+    assert texts.exit_code == 0 and "this row may be incomplete" in out.read_text().splitlines()[2]
     source.write_text(GOOD)  # a whole file: no such warning
     assert runner.invoke(app, ["batch", str(source), "-o", str(out)]).exit_code == 0
-    assert "may be incomplete" not in out.read_text()
+    assert "ROW_CUT_OFF" not in out.read_text()
 
 
 def test_an_entry_does_not_count_a_row_whose_value_is_too_large(tmp_path):

@@ -14,7 +14,7 @@ import re
 import stat
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -33,6 +33,7 @@ from .engine import (
 from .errors import InputError, OutputError, TariffError, file_problem, quoted
 from .fees import EntryShares, entry_mpf, hmf_amount
 from .money import LARGEST_AMOUNT, ZERO, ZERO_MONEY, format_money, round_cent, times
+from .notices import Notice, code_of, warnings_cell
 from .report import money_or_none, rate_or_none
 from .rules import Fee, Schedule
 from .shipment import (
@@ -82,7 +83,7 @@ class PricedRow:
     hmf: Decimal | None
     total_fees: Decimal | None
     landed_cost: Decimal | None
-    warnings: str | None
+    warnings: tuple[str, ...]  # the quote's (notices.Notice: text and code)
 
     @classmethod
     def from_quote(cls, quote: Quote) -> PricedRow:
@@ -99,10 +100,10 @@ class PricedRow:
             quote.hmf,
             quote.total_fees,
             quote.landed_cost,
-            " | ".join(quote.warnings) or None,
+            quote.warnings,
         )
 
-    def cells(self) -> list[str | None]:
+    def cells(self, warning_style: str = "codes") -> list[str | None]:
         return [
             self.category,
             money_or_none(self.base_duty),
@@ -117,7 +118,7 @@ class PricedRow:
             money_or_none(self.hmf),
             money_or_none(self.total_fees),
             money_or_none(self.landed_cost),
-            self.warnings,
+            warnings_cell(self.warnings, warning_style),
         ]
 
 
@@ -167,6 +168,14 @@ class BatchSummary:
     failed: int = 0
     by_category: dict[str, CategoryTotals] = field(default_factory=dict)
     first_errors: list[str] = field(default_factory=list)
+    # How rows carry their warnings: "codes" (the text once, here) or "text".
+    warning_style: str = "codes"
+    notices: dict[str, list[Any]] = field(default_factory=dict)  # code -> [rows, first text]
+
+    def note(self, warnings: Iterable[str], rows: int = 1) -> None:
+        """Count ``rows`` rows that carry these warnings (each code once a row)."""
+        for warning in {code_of(w): w for w in reversed(list(warnings))}.values():
+            self.notices.setdefault(code_of(warning), [0, str(warning)])[0] += rows
 
     @property
     def priced(self) -> int:
@@ -883,6 +892,7 @@ def price_table(
     entries: EntryBook | None = None,
     progress: Callable[[int], None] | None = None,
     fast: bool = True,
+    warning_style: str = "codes",
 ) -> BatchSummary:
     """Price every row of ``table`` and write one output row per input row, in order.
 
@@ -896,7 +906,7 @@ def price_table(
     schedule.scenario(scenario)  # an unknown scenario fails before any row is written
     header = table.header
     writer = _Writer(out, fmt, header + result_columns(header))
-    summary = BatchSummary()
+    summary = BatchSummary(warning_style=warning_style)
     rows = price_rows(
         schedule, table, summary, default_date=default_date, scenario=scenario,
         entries=entries, fast=fast,
@@ -958,25 +968,29 @@ def price_rows(
                     summary.first_errors.append(
                         f"{table.source}: row {number} (line {line}): {error}"
                     )
+        warnings: tuple[str, ...] = () if priced is None else priced.warnings
+        if last and table.cut_off:
+            warnings = (*warnings, CUT_OFF_WARNING)
+        summary.note(warnings)
         if priced is None:
             results: list[str | None] = [None] * len(RESULT_FIELDS)
             results[RESULT_FIELDS.index("status")] = STATUS_ERROR
             results[RESULT_FIELDS.index("error")] = error
+            results[RESULT_FIELDS.index("warnings")] = warnings_cell(
+                warnings, summary.warning_style
+            )
         else:
             summary.by_category.setdefault(priced.category, CategoryTotals()).add(priced)
-            results = priced.cells()
-        if last and table.cut_off:
-            at = RESULT_FIELDS.index("warnings")
-            results[at] = " | ".join(filter(None, (results[at], CUT_OFF_WARNING)))
+            results = replace(priced, warnings=warnings).cells(summary.warning_style)
         # The input cells as they were (a short row padded, a long row's surplus in the error).
         inputs: list[str | None] = [*cells[: len(header)], *[""] * (len(header) - len(cells))]
         yield number, inputs, results
 
 
-CUT_OFF_WARNING = (
+CUT_OFF_WARNING = Notice("ROW_CUT_OFF", (
     "the file ends in this row, without a line end: if the file was cut off (an interrupted "
     "copy or download), this row may be incomplete"
-)
+))  # fmt: skip
 
 
 def _marking_last(
@@ -1029,7 +1043,7 @@ class _Linear:
             for line in quote.lines
             if line.measure != MFN_MEASURE
         )
-        self.warnings = " | ".join(quote.warnings) or None
+        self.warnings = quote.warnings
 
 
 # Cells the fast path reads as they are; any other declared field sends the row to the engine.

@@ -66,6 +66,7 @@ from .batch import (
 from .engine import MFN_MEASURE, PricingPlan, Quote, plan_key, plan_pricing, price_with_plan
 from .errors import TariffError
 from .fees import hmf_rate, informal_terms, mpf_terms
+from .notices import warnings_cell
 from .rules import MODES, Rule, Schedule
 from .shipment import DECLARATION_FIELDS, PLAIN_CELLS, parse_date, shipment_from_fields
 
@@ -151,8 +152,10 @@ def _millionths(rate: Decimal) -> int | None:
 class _Resolver:
     """Asks the engine, once per distinct key, what the columnar path needs."""
 
-    def __init__(self, schedule: Schedule, scenario: str | None) -> None:
-        self.schedule, self.scenario = schedule, scenario
+    def __init__(self, schedule: Schedule, scenario: str | None, warning_style: str) -> None:
+        self.schedule, self.scenario, self.warning_style = schedule, scenario, warning_style
+        # A warnings cell as written, and the warnings it stands for (for the summary).
+        self.notices_of: dict[str | None, tuple[str, ...]] = {None: ()}
         self.plans: dict[tuple[object, ...], PricingPlan] = {}
         # What the parts of a file ask again: by key, and whether a day's quotes name it.
         self.known: dict[tuple[object, ...], _Terms | None] = {}
@@ -244,7 +247,9 @@ class _Resolver:
                 mfn = rate
             else:
                 lines.append((rate, held, line.program == "ieepa", int(of_value), int(of_content)))
-        return _Terms(first.category, " | ".join(first.warnings) or None, mfn, tuple(lines))
+        cell = warnings_cell(first.warnings, self.warning_style)
+        self.notices_of.setdefault(cell, first.warnings)
+        return _Terms(first.category, cell, mfn, tuple(lines))
 
 
 class _NotLinear(Exception):
@@ -340,14 +345,16 @@ class ColumnarFile:
         chunks: Iterator[bytes],
         codec: str | None = None,
         progress: Callable[[int], None] | None = None,
+        warning_style: str = "codes",
     ) -> None:
         """``chunks``: the file's parts, in ``codec`` (None: UTF-8); ``progress`` is told the
-        bytes of the file priced and written so far, after each part."""
+        bytes of the file priced and written so far, after each part; ``warning_style`` how
+        rows carry their warnings (codes or text)."""
         self.schedule, self.scenario, self.table = schedule, scenario, table
         self.codec, self.progress = codec, progress
         self.default_date, self.header = default_date, table.header + result_columns(table.header)
-        self.summary = BatchSummary()
-        self.resolver = _Resolver(schedule, scenario)
+        self.summary = BatchSummary(warning_style=warning_style)
+        self.resolver = _Resolver(schedule, scenario, warning_style)
         self._unreadable_days: dict[str, bool] = {}
         self._batches = self._priced(chunks)
         self._first: ColumnarBatch | None = next(self._batches)  # Declined: the caller's None
@@ -659,6 +666,7 @@ def price_csv(
     scenario: str | None = None,
     chunk_bytes: int | None = None,
     progress: Callable[[int], None] | None = None,
+    warning_style: str = "codes",
 ) -> ColumnarFile | None:
     """Price a CSV file as columns; None when the file is for the row path (see the module's
     documentation). ``table`` is the file opened by :func:`~tariffcalc.batch.open_input`
@@ -675,7 +683,9 @@ def price_csv(
     try:
         chunks = _chunks(path, chunk_bytes or CHUNK_BYTES)
         transcoded = codec if codec in _TRANSCODED else None
-        return ColumnarFile(schedule, scenario, table, default_date, chunks, transcoded, progress)
+        return ColumnarFile(
+            schedule, scenario, table, default_date, chunks, transcoded, progress, warning_style
+        )
     except (Declined, OSError):
         return None
 
@@ -1202,6 +1212,9 @@ class _Pricing:
                 fees_unknown_rows=row["fees_unknown"],
             )
             self.summary.by_category.setdefault(row["category"], CategoryTotals()).merge(part)
+        warned = priced.group_by("warnings").agg(pl.len().alias("rows")).collect()
+        for cell, rows in warned.iter_rows():
+            self.summary.note(self.resolver.notices_of[cell], rows)
 
     def _price_row_path(self, names: list[str], row_path: list[int]) -> pl.DataFrame:
         """Price the rows the columnar path leaves alone with the row path, in file order:

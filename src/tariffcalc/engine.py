@@ -15,6 +15,7 @@ from .errors import InputError, ScheduleError, UnknownRateError
 from .fees import harbor_maintenance_fee, merchandise_processing_fee
 from .hts import format_hts
 from .money import LARGEST_AMOUNT, ZERO, ZERO_MONEY, format_percent, plus, round_cent, times
+from .notices import Notice, code_of, code_part
 from .rules import (
     CATEGORIES,
     Gap,
@@ -135,11 +136,11 @@ def before_schedule_warning(schedule: Schedule, on: date) -> str | None:
     first = schedule_start(schedule)
     if first is None or on >= first:
         return None
-    return (
+    return Notice("BEFORE_SCHEDULE", (
         f"entry date {on} is before {first}, the first date of this schedule's law: measures "
         "in force before then are not modelled, so the duty shown is the MFN duty alone and "
         "may be too low"
-    )
+    ))  # fmt: skip
 
 
 def check_goods_number(hts: str | None) -> None:
@@ -259,7 +260,8 @@ def _exclusion_on(
         if exclusion.flag is not None:
             declared = getattr(shipment, exclusion.flag)
             if declared is None and exclusion.undeclared:
-                undeclared.append((measure.id, exclusion.undeclared))
+                code = f"DECLARE_{code_part(exclusion.flag)}"
+                undeclared.append((measure.id, Notice(code, exclusion.undeclared)))
             if not declared:
                 continue
         return exclusion.reason, exclusion.heading
@@ -281,11 +283,11 @@ def _in_transit(
             continue
         loaded = shipment.loaded_on
         if loaded is None:
-            undeclared.append((measure.id, (
+            undeclared.append((measure.id, Notice("LOADED_ON_MISSING", (
                 f"goods loaded on the vessel before {window.loaded_before} and entered by "
                 f"{window.end} {window.treatment} ({window.heading}); give the loading date "
                 "(--loaded-on / column loaded_on) to apply it"
-            )))
+            ))))  # fmt: skip
         elif loaded < window.loaded_before:
             reason = (
                 f"in transit: loaded on {loaded}, before {window.loaded_before}, and entered by "
@@ -373,8 +375,9 @@ def plan_pricing(
     """Resolve the law for the goods on the entry date: measures, rates, exclusions."""
     on = entry_date(on)
     active_scenario = schedule.scenario(scenario)
-    warnings = [w for w in (before_schedule_warning(schedule, on), schedule.review_warning(on))
-                if w]
+    review = schedule.review_warning(on)
+    warnings = [w for w in (before_schedule_warning(schedule, on),
+                            Notice("AFTER_REVIEW", review) if review else None) if w]
     excluded: list[ExcludedMeasure] = []
     not_in_force: list[ExcludedMeasure] = []
     hts_label = format_hts(shipment.hts) if shipment.hts is not None else None
@@ -400,10 +403,11 @@ def plan_pricing(
             undeclared_here = getattr(shipment, required) is None
             charge = undeclared_here and measure.scope.when_undeclared == "charge"
             if undeclared_here and measure.scope.undeclared and measure.period_on(on) is not None:
+                code = f"DECLARE_{code_part(required)}"
                 if charge:
-                    undeclared.append((measure.id, measure.scope.undeclared))
+                    undeclared.append((measure.id, Notice(code, measure.scope.undeclared)))
                 else:
-                    warnings.append(f"{measure.id}: {measure.scope.undeclared}")
+                    warnings.append(Notice(code, f"{measure.id}: {measure.scope.undeclared}"))
             if not charge:
                 continue
         if active_scenario is not None and measure.id in active_scenario.remove:
@@ -556,15 +560,16 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
     if mfn_line is not None:
         lines.append(mfn_line)
     else:
-        warnings.append(f"{mfn_problem}: the base duty is unknown")
+        warnings.append(Notice("MFN_UNKNOWN", f"{mfn_problem}: the base duty is unknown"))
 
     for charge in charges.values():
         period = charge.period
         if period.confidence != "H":
-            warnings.append(
+            warnings.append(Notice(
+                f"CONFIDENCE_{code_part(charge.measure.id)}",
                 f"{charge.measure.id}: the law from {period.start} rests on a secondary source "
-                f"(confidence {period.confidence})" + (f": {period.note}" if period.note else "")
-            )
+                f"(confidence {period.confidence})" + (f": {period.note}" if period.note else ""),
+            ))  # fmt: skip
         lines.append(
             _duty_line(
                 charge,
@@ -584,20 +589,21 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
     if partial:
         listed = "; ".join(f"{codes} ({measure_id})" for measure_id, codes in partial)
         kept = ", ".join(m for m, _ in partial if m in charged) or "none of them"
-        warnings.append(
+        warnings.append(Notice("STATISTICAL_LINES_LISTED", (
             f"{hts_label}: some of its statistical lines are on Section 232 lists: {listed}; "
             f"priced at the higher duty ({kept}); give the 10-digit HTS number to price the "
             "goods as the line they are"
-        )
+        )))  # fmt: skip
     by_text: dict[str, list[str]] = {}
     for measure_id, text in plan.undeclared:
         if measure_id in charged:
             by_text.setdefault(text, []).append(measure_id)
     for text, measure_ids in by_text.items():
-        warnings.append(f"{', '.join(measure_ids)}: {text}")
+        warnings.append(Notice(code_of(text), f"{', '.join(measure_ids)}: {text}"))
     for gap in plan.gaps:
         if gap.concerns_charges(charged):
-            warnings.append(f"not modelled ({gap.topic}): {gap.note}")
+            code = f"NOT_MODELLED_{code_part(gap.topic)}"
+            warnings.append(Notice(code, f"not modelled ({gap.topic}): {gap.note}"))
 
     mpf = hmf = None
     fee_notes: list[str] = []
@@ -607,9 +613,9 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
         hmf_fee = harbor_maintenance_fee(schedule.fees.hmf, customs_value, shipment.mode)
         mpf, hmf = mpf_fee.amount, hmf_fee.amount
         fee_notes = [f"MPF: {mpf_fee.note}", f"HMF: {hmf_fee.note}"]
-        for fee in (mpf_fee, hmf_fee):
+        for code, fee in (("MPF_UNKNOWN", mpf_fee), ("HMF_MODE_MISSING", hmf_fee)):
             if fee.amount is None:
-                warnings.append(fee.note)
+                warnings.append(Notice(code, fee.note))
 
     additional = sum((line.amount for line in lines if line.program != MFN_MEASURE), ZERO_MONEY)
     base = mfn_line.amount if mfn_line is not None else None
@@ -656,11 +662,11 @@ def _mfn_source(
     known = schedule.mfn_rate(shipment.hts) if shipment.hts is not None else None
     if known is not None:
         if known.confidence != "H":
-            warnings.append(
+            warnings.append(Notice("MFN_CONFIDENCE", (
                 f"the MFN rate {known.label} for {format_hts(known.provision)} rests on a "
                 f"secondary source (confidence {known.confidence}); confirm it or give the "
                 "shipment's own MFN rate"
-            )
+            )))  # fmt: skip
         source = f"{format_hts(known.provision)}, {known.goods}; source: {known.source}"
         return _MFNSource(known.rate, known.specific, known.label, source), ""
     if line is None:
@@ -769,10 +775,10 @@ def _content_values(
                 )
             declared = shipment.metal_content
         if declared is None:
-            warnings.append(
+            warnings.append(Notice(f"CONTENT_MISSING_{code_part(metal)}", (
                 f"{charge.measure.id}: no {metal} content value declared, so the duty is charged "
                 f"on the full value (declare it with --{metal}-content or --metal-content)"
-            )
+            )))  # fmt: skip
             values[charge.measure.id] = customs_value
         else:
             values[charge.measure.id] = round_cent(shipment.to_usd(declared))

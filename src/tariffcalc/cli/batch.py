@@ -34,6 +34,7 @@ from ..batch import (
 from ..config import Profile, load_profile
 from ..errors import InputError, OutputError
 from ..excel import is_workbook, sheet_as_csv, write_results_workbook
+from ..notices import WARNING_STYLES
 from ..rules import Schedule
 from ..shipment import PLAIN_CELLS, CellFormat
 from ._app import (
@@ -138,6 +139,14 @@ def batch(
         Path | None,
         typer.Option("--config", help="Config file of profiles (default: the platform's).")
     ] = None,
+    warnings: Annotated[
+        str,
+        typer.Option(
+            "--warnings",
+            help="Rows carry their warnings as codes (the text once, in the summary) or as "
+            "text.",
+        ),
+    ] = "codes",
 ) -> None:
     """Price a file of shipments (CSV or a workbook) row by row; every row is written, bad rows
     marked."""
@@ -187,6 +196,7 @@ def batch(
         job = _Job(
             schedule, input_file, output, fmt, on, scenario, encoding, columns, name,
             settings.cells, settings.delimiter, bom and fmt == "csv" and workbook_output is None,
+            choice(warnings, WARNING_STYLES, "--warnings"),
         )  # fmt: skip
         # A progress bar on a terminal, unless the rows themselves go to that terminal.
         bar = err if err.is_terminal and (output is not None or not sys.stdout.isatty()) else None
@@ -236,6 +246,7 @@ class _Job:
     cells: CellFormat = PLAIN_CELLS  # how amounts, dates and rates are written
     delimiter: str | None = None  # None: found from the header line
     bom: bool = False  # begin the CSV output with a UTF-8 byte order mark
+    warnings: str = "codes"  # rows carry their warnings' codes (the texts in the summary)
 
     def open(self) -> contextlib.AbstractContextManager[InputTable]:
         return open_input(
@@ -301,6 +312,10 @@ def _summary_rows(summary: BatchSummary) -> list[list[Any]]:
         ])  # fmt: skip
     rows.append(["rows priced", summary.priced])
     rows.append(["rows failed", summary.failed])
+    if summary.notices:
+        rows.append([])
+        rows.append(["warning code", "rows", "what it says"])
+        rows.extend([code, count, text] for code, (count, text) in summary.notices.items())
     return rows
 
 
@@ -391,8 +406,9 @@ def _price_columnar(
 
     with job.open() as table:
         priced = price_csv(
-            schedule, input_file, table, default_date=on, scenario=scenario, progress=progress
-        )
+            schedule, input_file, table, default_date=on, scenario=scenario, progress=progress,
+            warning_style=job.warnings,
+        )  # fmt: skip
     if priced is None:
         return None
 
@@ -472,7 +488,7 @@ def _price_with_progress(
 
         return price_table(
             job.schedule, table, stream, fmt=job.fmt, default_date=job.on,
-            scenario=job.scenario, entries=entries, progress=progress,
+            scenario=job.scenario, entries=entries, progress=progress, warning_style=job.warnings,
         )  # fmt: skip
 
 
@@ -519,3 +535,10 @@ def _render_summary(console: Console, summary: BatchSummary) -> None:
     if len(summary.by_category) > 1:
         add("all", summary.total())
     console.print(table)
+    if summary.notices:
+        notices = Table(title="Warnings (column warnings: their codes)", title_justify="left")
+        for column in ("code", "rows", "what it says (the first row's words)"):
+            notices.add_column(column, justify="right" if column == "rows" else "left")
+        for code, (rows, text) in sorted(summary.notices.items(), key=lambda item: -item[1][0]):
+            notices.add_row(code, f"{rows:,}", text)
+        console.print(notices)
