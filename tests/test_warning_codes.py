@@ -51,7 +51,7 @@ def test_rows_carry_the_engines_codes_and_the_summary_their_text(schedule, tmp_p
             expected_counts[code] = expected_counts.get(code, 0) + 1
     assert {code: rows for code, (rows, _) in summary.notices.items()} == expected_counts
     assert {"AFTER_REVIEW", "HMF_MODE_MISSING", "DECLARE_NOT_AUTO_PART",
-            "CONTENT_MISSING_STEEL", "NOT_MODELLED_VEHICLE_AGE"} <= set(expected_counts)
+            "CONTENT_MISSING_STEEL", "GAP_VEHICLE_AGE"} <= set(expected_counts)
     assert summary.notices["HMF_MODE_MISSING"][1].startswith(
         "Harbor Maintenance Fee not included: the transport mode is not given")
 
@@ -76,6 +76,6 @@ def test_the_readme_explains_every_fixed_code():
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     for code in ("BEFORE_SCHEDULE", "AFTER_REVIEW", "MFN_UNKNOWN", "MFN_CONFIDENCE",
                  "LOADED_ON_MISSING", "STATISTICAL_LINES_LISTED", "MPF_UNKNOWN",
-                 "HMF_MODE_MISSING", "ROW_CUT_OFF", "DECLARE_", "CONFIDENCE_", "NOT_MODELLED_",
+                 "HMF_MODE_MISSING", "ROW_CUT_OFF", "DECLARE_", "CONFIDENCE_", "GAP_",
                  "CONTENT_MISSING_"):  # fmt: skip
         assert f"`{code}" in readme, code

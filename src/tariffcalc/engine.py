@@ -602,7 +602,7 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
         warnings.append(Notice(code_of(text), f"{', '.join(measure_ids)}: {text}"))
     for gap in plan.gaps:
         if gap.concerns_charges(charged):
-            code = f"NOT_MODELLED_{code_part(gap.topic)}"
+            code = f"GAP_{code_part(gap.topic)}"
             warnings.append(Notice(code, f"not modelled ({gap.topic}): {gap.note}"))
 
     mpf = hmf = None
