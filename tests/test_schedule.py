@@ -127,7 +127,7 @@ def test_a_cached_schedule_loads_and_prices_without_pydantic(tmp_path):
     again = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, env=env)
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == ""
-    assert len(list((tmp_path / "cache").glob("schedule-*.pickle"))) == 1
+    assert len(list((tmp_path / "cache").glob("schedule-*.json"))) == 1
 
 
 def test_the_loaded_schedule_is_plain_and_frozen(schedule):
