@@ -13,12 +13,24 @@ Use as a library::
 
 __version__ = "0.1.0"  # before the imports: the schedule cache key uses it
 
+from typing import Any
+
 from .engine import DutyLine, ExcludedMeasure, Quote, classify, price_shipment
 from .errors import InputError, OutputError, ScheduleError, TariffError, UnknownRateError
-from .rates import RateRow, rate_table
-from .report import quote_to_dict
 from .rules import Schedule, load_schedule, parse_schedule
 from .shipment import Shipment, shipment_from_fields
+
+# Loaded when first asked for: `tariffcalc quote` needs neither (start-up time).
+_LAZY = {"RateRow": "rates", "rate_table": "rates", "quote_to_dict": "report"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DutyLine",

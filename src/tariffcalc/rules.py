@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import os
 import stat
@@ -28,6 +27,17 @@ from .money import format_percent
 
 if TYPE_CHECKING:  # the validated shapes, for type checking (the runtime twins below share them)
     from . import schedule as model
+
+# SHA-256 from CPython's own module where there is one: hashlib loads OpenSSL, about 2 ms of
+# a quote's start (3.11: _sha256; 3.12 and later: _sha2).
+try:
+    from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
+except ImportError:
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:
+        from hashlib import sha256  # type: ignore[assignment,no-redef,unused-ignore]
+
 
 # The methods below are typed with the pydantic model they serve as ``self`` (mypy accepts a
 # self type that is not a supertype of the mixin only with "type: ignore[misc]").
@@ -383,7 +393,7 @@ def load_schedule(path: str | os.PathLike[str] | None = None, *, cached: bool = 
     """
     schedule_path = Path(path) if path is not None else default_schedule_path()
     text = _read_schedule_text(schedule_path)
-    text_sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    text_sha256 = sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     cache = _cache_file(text, text_sha256)
     if cached:
         hit = _read_cache(cache, text_sha256)
@@ -442,8 +452,8 @@ def _cache_file(text: str, text_sha256: str | None = None) -> Path | None:
     if base is None:
         return None
     if text_sha256 is None:
-        text_sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    digest = hashlib.sha256()
+        text_sha256 = sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = sha256()
     for part in (text_sha256, __version__, sys.version):
         digest.update(part.encode("utf-8"))
     # The code of the models and of these objects: a cache written by another shape of them is

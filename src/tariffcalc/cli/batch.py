@@ -279,7 +279,7 @@ class _Settings:
         cells = CellFormat(
             thousands=pick("thousands"), date_format=pick("date_format"),
             fx_per_usd=bool(pick("fx_per_usd")), defaults=defaults,
-        )  # fmt: skip
+        ).checked()  # fmt: skip
         return cls(pick("encoding"), pick("sheet"), delimiter, pick("bom"), cells)
 
 
