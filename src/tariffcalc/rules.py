@@ -437,6 +437,12 @@ def _cache_dir() -> Path | None:
         return None
     if setting:
         return Path(setting)
+    if not sys.platform.startswith("linux"):  # the platform's cache folder, as platformdirs says
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir("tariffcalc", appauthor=False))
+    # On Linux the same folder platformdirs gives, worked out here: importing it would cost a
+    # quote a tenth of its start.
     xdg = os.environ.get("XDG_CACHE_HOME")
     if xdg:
         return Path(xdg) / "tariffcalc"
