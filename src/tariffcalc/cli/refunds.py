@@ -150,7 +150,7 @@ def refunds(
         shown = out_console()
         for path in written:
             shown.print(f"wrote {path}", markup=False, soft_wrap=True)
-    _render(shown, summary, report.source, report.estimate)
+    _render(shown, summary, report.source, report.estimate, written=output is not None)
     end_text = terms.interest_end(rules)
     shown.print(
         f"Interest: an estimate to {end_text}, compounded daily at the IRS overpayment rates "
@@ -172,7 +172,9 @@ def refunds(
         raise typer.Exit(ExitCode.ROWS_FAILED)
 
 
-def _render(console: Console, summary: RefundSummary, source: str, estimate: bool) -> None:
+def _render(
+    console: Console, summary: RefundSummary, source: str, estimate: bool, written: bool
+) -> None:
     what = "estimated IEEPA duty" if estimate else "IEEPA deposited"
     table = Table(
         title=f"{source}: {summary.entries:,} entries, {what} {amount_text(summary.deposited)}",
@@ -215,7 +217,8 @@ def _render(console: Console, summary: RefundSummary, source: str, estimate: boo
     if len(ranked) > 12:
         reasons.add_row(f"... {len(ranked) - 12} more (see the per-entry file)", "", "")
     console.print(reasons)
-    notes = [f"{summary.declarations} CAPE declaration file(s)"]
+    files = f"{summary.declarations} CAPE declaration file(s)"
+    notes = [files if written else f"{files} with -o DIR"]
     if summary.warned:
         notes.append(f"{summary.warned:,} entries with a warning (column warnings)")
     if summary.differing:
