@@ -211,15 +211,24 @@ def read_report(table: InputTable) -> ReadReport:
         if not raw_number:
             stray.append(f"line {line}: no entry number")
             continue
-        key, _problem = normalize_entry_number(raw_number)
-        record = by_number.get(key)
-        if record is None:
-            record = by_number[key] = EntryRecord(raw_number, line)
+        record = _record(by_number, raw_number, line)
         try:
             _read_row(record, lambda name, c=cells: cell(c, name), table.header, fields)
         except InputError as exc:
             record.problems.append(f"line {line}: {exc}")
     return ReadReport(table.source, list(by_number.values()), stray, frozenset(fields))
+
+
+def _record(
+    by_number: dict[str, EntryRecord], raw_number: str, line: int, **fields: Any
+) -> EntryRecord:
+    """The entry of an entry number (its 11 characters, however written), made on its first
+    row (its report ``line``)."""
+    key, _problem = normalize_entry_number(raw_number)
+    record = by_number.get(key)
+    if record is None:
+        record = by_number[key] = EntryRecord(raw_number, line, **fields)
+    return record
 
 
 def _read_row(record: EntryRecord, cell: Any, header: list[str], fields: dict[str, int]) -> None:
@@ -657,12 +666,7 @@ def read_batch_estimate(schedule: Schedule, table: InputTable, default_date: dat
         if not raw_number:
             stray.append(f"row {number}: no entry number")
             continue
-        key, _problem = normalize_entry_number(raw_number)
-        record = by_number.get(key)
-        if record is None:
-            record = by_number[key] = EntryRecord(
-                raw_number, number + 1, estimated_ieepa=ZERO_MONEY
-            )
+        record = _record(by_number, raw_number, number + 1, estimated_ieepa=ZERO_MONEY)
         if key_line is not None and record.summary_date is None:
             record.summary_date = record.entry_date = key_line[1]
         if results[_RESULT.index("status")] != STATUS_OK:
