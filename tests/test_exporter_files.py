@@ -240,3 +240,18 @@ def test_output_mode_follows_the_umask_and_the_replaced_file(tmp_path):
 def test_version():
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.stdout.strip() == f"tariffcalc {__version__}"
+
+
+def test_a_missing_excel_extra_is_named(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "fastexcel", None)  # as if not installed
+    book = tmp_path / "x.xlsx"
+    book.write_bytes(b"PK")
+    result = runner.invoke(app, ["batch", str(book)])
+    assert result.exit_code == 3
+    assert "needs the excel extra: pip install 'tariffcalc[excel]'" in result.stderr
+    # And a damaged workbook (the extra installed) is one line naming it.
+    monkeypatch.delitem(sys.modules, "fastexcel")
+    damaged = runner.invoke(app, ["batch", str(book)])
+    assert damaged.exit_code == 3 and "x.xlsx: cannot be read as a workbook" in damaged.stderr

@@ -183,3 +183,32 @@ def test_the_row_paths_round_as_the_engine_does(schedule, tmp_path):
                 schedule, table, BatchSummary(), default_date=day(2025, 3, 1), fast=fast
             ))  # fmt: skip
         assert results[1] == "500000000004999.99", fast  # base_duty
+
+
+def test_a_huge_header_is_not_echoed_whole(tmp_path):
+    # A 1 MB header without the needed columns: the error quotes a bounded part of it.
+    source = tmp_path / "wide.csv"
+    source.write_text(",".join(f"column{i}" for i in range(100_000)) + "\n1\n")
+    result = runner.invoke(app, ["batch", str(source)])
+    assert result.exit_code == 3 and "missing column hts (or category)" in result.stderr
+    assert len(result.stderr) < 1000
+
+
+def test_a_fifo_as_output_is_written_through(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text(GOOD)
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+
+    def read() -> None:
+        with fifo.open() as stream:
+            received.append(stream.read())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    result = tariffcalc("batch", str(source), "-o", str(fifo))
+    reader.join(30)
+    assert result.returncode == 0, result.stderr
+    assert received and received[0].splitlines()[1].startswith("9503.00.00,100")
+    assert fifo.is_fifo() and sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.fifo"]
