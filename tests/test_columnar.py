@@ -561,3 +561,91 @@ def test_a_progress_bar_on_a_terminal_only(tmp_path: Path, schedule, monkeypatch
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
     assert len(parts) > 5 and parts == sorted(parts) and parts[-1] == source.stat().st_size
+
+
+@pytest.mark.parametrize(("separator", "thousands", "date_format"), [
+    (";", None, None),
+    ("\t", ",", None),
+    ("|", ".", "%d.%m.%Y"),
+    (",", ",", "%m/%d/%Y"),
+])  # fmt: skip
+def test_separators_grouped_amounts_and_date_formats_both_ways(
+    tmp_path: Path, schedule, separator, thousands, date_format
+):
+    # The generated file rewritten as an ERP would: another separator, values grouped by
+    # thousands ("." grouping with a decimal comma), dates in a format of its own. The
+    # columnar path reads them as the row path does, byte for byte.
+    from datetime import datetime
+
+    from tariffcalc.shipment import CellFormat
+
+    plain = tmp_path / "plain.csv"
+    generate.write(3000, plain, seed=21)
+    with plain.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    header, body = rows[0], rows[1:]
+    date_at = header.index("date")
+    amounts = [header.index(name) for name in ("value", "fx_rate", "metal_content", "quantity")
+               if name in header]  # fmt: skip
+    mark = "," if thousands == "." else "."
+    for cells in body:
+        for at in amounts if thousands else ():
+            whole, point, cents = cells[at].partition(".")
+            if not whole.isdigit():
+                continue  # a bad amount stays bad
+            if len(whole) > 3:
+                whole = f"{int(whole):,}".replace(",", thousands)
+            cells[at] = whole + (mark + cents if point else "")
+        if date_format and cells[date_at][:4].isdigit() and len(cells[date_at]) == 10:
+            try:
+                on = datetime.strptime(cells[date_at], "%Y-%m-%d")
+            except ValueError:
+                continue  # a bad date stays bad
+            cells[date_at] = on.strftime(date_format)
+    source = tmp_path / "erp.csv"
+    with source.open("w", newline="") as handle:
+        csv.writer(handle, delimiter=separator).writerows([header, *body])
+    cells = CellFormat(thousands=thousands, date_format=date_format)
+    with open_input(source, cells=cells) as table:
+        assert table.delimiter == separator
+        priced = price_csv(schedule, source, table, default_date=ON)
+    assert priced is not None
+    buffer = io.BytesIO()
+    stream = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
+    priced.write_csv(stream)
+    stream.flush()
+    with open_input(source, cells=cells) as table:
+        entries = scan_entries(table, ON) if "entry" in table.fields else None
+    expected = io.StringIO()
+    with open_input(source, cells=cells) as table:
+        summary = price_table(schedule, table, expected, default_date=ON, entries=entries,
+                              fast=False)  # fmt: skip
+    assert buffer.getvalue() == expected.getvalue().encode("utf-8")
+    same_summary(priced.summary, summary)
+    assert summary.priced > 2000  # most rows price: the rewriting kept them readable
+
+
+def test_japanese_cells_both_ways(tmp_path: Path, schedule):
+    # Modes as Japanese files write them (海上, 航空, 陸上, with a stray one that is not a
+    # mode), dates as 2025年5月12日, Japan as 日本: the columnar path takes the file (it was the
+    # row path's whole, for cells outside ASCII) and gives the row path's output.
+    plain = tmp_path / "plain.csv"
+    generate.write(3000, plain, seed=33)
+    with plain.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    header, body = [*rows[0], "origin"], rows[1:]
+    mode_at, date_at = header.index("mode"), header.index("date")
+    words = {"ocean": "海上", "air": "航空", "land": "陸上"}
+    for number, cells in enumerate(body):
+        cells[mode_at] = words.get(cells[mode_at], cells[mode_at])
+        if number == 7:
+            cells[mode_at] = "宇宙"  # no mode: that row's error, as on the row path
+        if number % 3 == 0 and cells[date_at][:4].isdigit() and len(cells[date_at]) == 10:
+            year, month, day = cells[date_at].split("-")
+            cells[date_at] = f"{year}年{int(month)}月{int(day)}日"
+        cells.append("日本" if number % 2 else "JP")
+    source = tmp_path / "japanese.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([header, *body])
+    got = assert_same_as_row_path(schedule, source)
+    assert got is not None, "the columnar path must take Japanese modes, dates and origin"

@@ -1212,12 +1212,14 @@ _UNKNOWN: Any = object()
 
 
 def probe_shipment(
-    cells: Mapping[str, str | None], names: Mapping[str, str] | None = None
+    cells: Mapping[str, str | None],
+    names: Mapping[str, str] | None = None,
+    formats: CellFormat = PLAIN_CELLS,
 ) -> Shipment:
     """General goods worth 1000 with these cells: what the engine reads them as (an exchange
     rate, a transport mode), or the InputError that says why it cannot."""
     fields = {"category": "general", "value": _PROBE_VALUE, **cells}
-    return shipment_from_fields(fields, names or {})
+    return shipment_from_fields(fields, names or {}, formats)
 
 
 _PLAIN_AMOUNT = re.compile(r"^\d{1,15}(\.\d{1,10})?$|^\.\d{1,10}$", re.ASCII)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -68,7 +69,7 @@ from .errors import TariffError
 from .fees import hmf_rate, informal_terms, mpf_terms
 from .notices import warnings_cell
 from .rules import MODES, Rule, Schedule
-from .shipment import DECLARATION_FIELDS, PLAIN_CELLS, parse_date, shipment_from_fields
+from .shipment import DECLARATION_FIELDS, MODE_WORDS, parse_date, shipment_from_fields
 
 # A file is priced a part of about this size at a time (its peak memory is about 11 times
 # that: 0.7 GB for a part of a million rows, 62 MB), so memory does not grow with the file.
@@ -102,6 +103,13 @@ _CONTENT_PROBES = ((10000, 1000), (20000, 1000), (10000, 3000), (30000, 7000))
 _GOODS_FIELDS = ("hts", "category", "mfn_rate", "auto_part", "not_auto_part", "annex_ii",
                  "civil_aircraft",
                  "origin", "loaded_on", *DECLARATION_FIELDS)  # fmt: skip
+# Cells outside ASCII that the columnar path reads as the row path does (a whole cell, no
+# spaces around it): transport words, dates in Japanese, Japan as the origin.
+_JAPANESE_CELLS = {
+    "mode": "^(?:" + "|".join(w for w in MODE_WORDS if not w.isascii()) + ")$",
+    "date": r"^\d{4}年\d{1,2}月\d{1,2}日$",
+    "origin": "^(?:日本|日本国)$",
+}
 # Declarations the columnar path leaves to the row path.
 _ROW_PATH_FIELDS = ("steel_content", "aluminum_content", "copper_content", "us_content",
                     "quantity")  # fmt: skip
@@ -438,7 +446,11 @@ class ColumnarFile:
     def _unreadable_day(self, text: str) -> bool:
         if text not in self._unreadable_days:
             try:
-                unreadable = bool(text) and text.isascii() and not parse_date(text, "date")
+                unreadable = (
+                    bool(text)
+                    and text.isascii()
+                    and not parse_date(text, "date", self.table.cells.date_format)
+                )
             except TariffError:
                 unreadable = True
             self._unreadable_days[text] = unreadable
@@ -459,7 +471,7 @@ class ColumnarFile:
             done += len(data)
             if self.codec is not None:
                 data = _as_utf8(data, self.codec)
-            frame = _parse(data, len(header), header if first else None)
+            frame = _parse(data, len(header), header if first else None, self.table.delimiter)
             first, data = False, b""  # parsed: free the bytes
             if frame is None:
                 raise Declined
@@ -589,7 +601,9 @@ def _rewrite(column: pl.Expr, cells: list[str], empty: bool) -> pl.Expr | None:
     return column.alias(name)
 
 
-def _parse(data: bytes, width: int, header: list[str] | None) -> pl.DataFrame | None:
+def _parse(
+    data: bytes, width: int, header: list[str] | None, separator: str = ","
+) -> pl.DataFrame | None:
     """A part of the file (the first with its ``header``) as ``width`` string columns c0, c1,
     ...; None when polars might read it otherwise than Python's csv module (the row path's)."""
     if b"\x00" in data:
@@ -598,7 +612,10 @@ def _parse(data: bytes, width: int, header: list[str] | None) -> pl.DataFrame | 
     names = [f"c{i}" for i in range(width)]
     try:
         frame = pl.read_csv(
-            data, has_header=False, schema=pl.Schema(dict.fromkeys(names, pl.String))
+            data,
+            has_header=False,
+            schema=pl.Schema(dict.fromkeys(names, pl.String)),
+            separator=separator,
         )
     except pl.exceptions.PolarsError:
         return None  # not UTF-8, a stray quote, a row longer than the header...
@@ -676,9 +693,9 @@ def price_csv(
     codec = codecs.lookup(table.encoding).name
     if codec not in ("utf-8", "utf-8-sig", *_TRANSCODED):
         return None
-    if table.delimiter != "," or table.cells != PLAIN_CELLS or table.cut_off:
-        # Another separator, grouped amounts, dates in a format, a last line without its line
-        # end (the row path warns on that row): the row path's.
+    if table.cells.fx_per_usd or table.cells.defaults or table.cut_off:
+        # Rates per dollar (not exact in decimals), cells filled in by a profile, a last line
+        # without its line end (the row path warns on that row): the row path's.
         return None
     try:
         chunks = _chunks(path, chunk_bytes or CHUNK_BYTES)
@@ -712,23 +729,30 @@ class _Pricing:
         return pl.col(f"c{self.fields[name]}").fill_null("")
 
     def run(self) -> ColumnarBatch | None:
-        read = [f"c{i}" for name, i in self.fields.items() if name != "id"]
+        thousands = self.table.cells.thousands
 
         def stripped(name: str) -> pl.Expr:
             return self.cell(name).str.strip_chars(_ASCII_SPACE)
 
-        # Cells read as ASCII (NFKC, which the row path applies, changes no ASCII text).
+        # Cells read as ASCII (NFKC, which the row path applies, changes no ASCII text), or
+        # as Japanese files write a mode, a date or the origin, which the engine's own
+        # functions resolve once per distinct cell here as on the row path.
+        def readable(name: str, column: str) -> pl.Expr:
+            cells = pl.col(column)
+            ascii_only = (cells.str.len_bytes() == cells.str.len_chars()).fill_null(True)
+            japanese = _JAPANESE_CELLS.get(name)
+            if japanese is None:
+                return ascii_only
+            return ascii_only | cells.str.contains(japanese).fill_null(False)
+
         plain = pl.all_horizontal(
-            *(
-                (pl.col(c).str.len_bytes() == pl.col(c).str.len_chars()).fill_null(True)
-                for c in read
-            ),
+            *(readable(name, f"c{i}") for name, i in self.fields.items() if name != "id"),
             *(stripped(name) == "" for name in _ROW_PATH_FIELDS),
         )
         keys = self.frame.select(
             plain.alias("plain"),
-            _units(stripped("value")).alias("value_units"),
-            _units(stripped("metal_content")).alias("content_units"),
+            _units(_ungrouped(stripped("value"), thousands)).alias("value_units"),
+            _units(_ungrouped(stripped("metal_content"), thousands)).alias("content_units"),
             (stripped("metal_content") != "").alias("metal"),
             (stripped("mode") != "").alias("mode_given"),
             self.cell("date").alias("date_cell"),
@@ -765,7 +789,11 @@ class _Pricing:
         days: dict[str, int | None] = {}
         for text in keys.get_column("date_cell").unique().to_list():
             try:
-                on = parse_date(text, label) if text else self.default_date
+                on = (
+                    parse_date(text, label, self.table.cells.date_format)
+                    if text
+                    else self.default_date
+                )
             except TariffError:
                 days[text] = None
                 continue
@@ -816,7 +844,8 @@ class _Pricing:
         for pair in keys.get_column("pair").unique().to_list():
             currency, _, fx_text = pair.partition(_SEP)
             try:
-                fx_rate = probe_shipment({"currency": currency, "fx_rate": fx_text}).fx_rate
+                cells = {"currency": currency, "fx_rate": fx_text}
+                fx_rate = probe_shipment(cells, None, self.table.cells).fx_rate
             except TariffError:
                 numerators[pair] = places[pair] = None
                 continue
@@ -1015,16 +1044,13 @@ class _Pricing:
             if not key:
                 continue
             row_cells = [cell or "" for cell in cells]
-            if entry_line(self.fields, row_cells, self.default_date) is not None:
+            if entry_line(self.fields, row_cells, self.default_date, self.table.cells) is not None:
                 tainted.add(key)  # counted in its entry: the entry is the row path's
             else:
                 uncounted.append((row, key))
                 rows.append(row_cells)
         table = self.table
-        alone = InputTable(
-            table.source, table.header, ((n + 1, 0, r) for n, r in enumerate(rows)),
-            table.encoding, self.fields,
-        )  # fmt: skip
+        alone = _subset(table, ((n + 1, 0, r) for n, r in enumerate(rows)), self.fields)
         status = RESULT_FIELDS.index("status")
         priced = price_rows(
             self.schedule, alone, BatchSummary(), default_date=self.default_date,
@@ -1230,10 +1256,10 @@ class _Pricing:
         entries = None
         if "entry" in self.fields:
             unread = iter([0] * len(row_path))  # the scan quotes no line
-            scan = InputTable(table.source, table.header, rows(unread), table.encoding, self.fields)
+            scan = _subset(table, rows(unread), self.fields)
             entries = scan_entries(scan, self.default_date)
         lines = self._line_numbers(row_path)
-        subset = InputTable(table.source, table.header, rows(lines), table.encoding, self.fields)
+        subset = _subset(table, rows(lines), self.fields)
         results: list[list[str | None]] = []
         try:
             for _number, _inputs, cells in price_rows(
@@ -1265,6 +1291,33 @@ class _Pricing:
             counted += span.height + _line_breaks(span)
             done = row + 1
             yield counted
+
+
+def _subset(
+    table: InputTable, rows: Iterator[tuple[int, int, list[str]]], fields: dict[str, int]
+) -> InputTable:
+    """Some rows of ``table``, read as it reads its own (its cell format, its file)."""
+    return InputTable(
+        table.source, table.header, rows, table.encoding, fields, None, table.cells,
+        table.delimiter, table.had_bom, table.path,
+    )  # fmt: skip
+
+
+def _ungrouped(text: pl.Expr, separator: str | None) -> pl.Expr:
+    """Amounts grouped by thousands (--thousands) as plain ones, as
+    :func:`~tariffcalc.shipment.parse_amount_cell` reads them: a cell grouped as it must be
+    loses its separators (and "." grouping makes "," the decimal point); any other cell is left
+    as it is, for the row path to refuse if it must."""
+    if separator is None:
+        return text
+    decimal_mark = "," if separator == "." else "."
+    sep, mark = re.escape(separator), re.escape(decimal_mark)
+    grouped = text.str.contains(rf"^\d{{1,3}}(?:{sep}\d{{3}})+(?:{mark}\d+)?$")
+    plain = pl.when(grouped).then(text.str.replace_all(separator, "", literal=True))
+    plain = plain.when(~text.str.contains(separator, literal=True)).then(text).otherwise(None)
+    if decimal_mark == ",":
+        return plain.str.replace(",", ".", literal=True)
+    return plain
 
 
 def _units(text: pl.Expr) -> pl.Expr:

@@ -299,7 +299,7 @@ def parse_amount_cell(
         raise
 
 
-_MODE_WORDS = {
+MODE_WORDS = {
     "ocean": "ocean", "sea": "ocean", "vessel": "ocean", "air": "air", "land": "land",
     "truck": "land", "rail": "land", "road": "land",
     "海上": "ocean", "海運": "ocean", "船便": "ocean", "船舶": "ocean", "船": "ocean",
@@ -316,7 +316,7 @@ _ACE_MODES = {
 def parse_mode(text: str, what: str = "mode") -> str:
     """A transport mode: ocean, air or land, as words (English or Japanese) or ACE codes."""
     cleaned = plain_text(text).casefold()
-    mode = _MODE_WORDS.get(cleaned) or _ACE_MODES.get(cleaned)
+    mode = MODE_WORDS.get(cleaned) or _ACE_MODES.get(cleaned)
     if mode is None:
         raise InputError(
             f"{what}: expected ocean, air or land (or 海上, 航空, 陸上, or an ACE mode code "
