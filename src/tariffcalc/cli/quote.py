@@ -10,7 +10,6 @@ from rich.table import Table
 
 from ..engine import Quote, price_shipment
 from ..money import format_percent
-from ..report import quote_to_dict
 from ..rules import Schedule
 from ._app import (
     AdvancedChipsOption,
@@ -128,6 +127,7 @@ def quote(
     result = price_shipment(schedule, shipment, on, scenario)
     if fmt == "json":
         from ..audit import audit_stamp
+        from ..report import quote_to_dict
 
         print(
             json.dumps(
