@@ -31,7 +31,7 @@ from .batch import (
     open_input,
     price_rows,
 )
-from .engine import price_shipment
+from .engine import PricingPlan, plan_key, plan_pricing, price_with_plan
 from .errors import InputError, ScheduleError, TariffError, quoted
 from .money import ZERO_MONEY, format_money, plain_text, round_cent
 from .rules import Interest, Refunds, Schedule
@@ -327,10 +327,11 @@ def assess(schedule: Schedule, report: ReadReport, terms: RefundTerms) -> list[E
     """Every entry of the report, in order, with what its IEEPA refund comes to."""
     rules = refund_rules(schedule)
     end = terms.interest_end(rules)
-    refunds = []
-    for record in report.entries:
-        refunds.append(_assess_entry(schedule, rules, report, record, terms, end))
-    return refunds
+    plans: dict[tuple[object, ...], PricingPlan] = {}  # the law, once per goods and date
+    return [
+        _assess_entry(schedule, rules, report, record, terms, end, plans)
+        for record in report.entries
+    ]
 
 
 def _assess_entry(
@@ -340,6 +341,7 @@ def _assess_entry(
     record: EntryRecord,
     terms: RefundTerms,
     end: date,
+    plans: dict[tuple[object, ...], PricingPlan],
 ) -> EntryRefund:
     number, number_problem = normalize_entry_number(record.number)
     refundable = {h.heading: h for h in rules.headings if h.refundable}
@@ -367,6 +369,7 @@ def _assess_entry(
             headings += [h for h in filed if h in refundable and h not in headings]
             result = _recompute_line(
                 schedule,
+                plans,
                 rows,
                 on,
                 {marks[h].declares for h in filed if h in marks and marks[h].declares},
@@ -418,7 +421,11 @@ def _assess_entry(
 
 
 def _recompute_line(
-    schedule: Schedule, rows: list[TariffRow], on: date | None, declared: set[str | None]
+    schedule: Schedule,
+    plans: dict[tuple[object, ...], PricingPlan],
+    rows: list[TariffRow],
+    on: date | None,
+    declared: set[str | None],
 ) -> tuple[Decimal, list[str], list[str]] | str:
     """The IEEPA duty the schedule computes for a report line's goods, the headings it charges
     them under and why it leaves the IEEPA duty out, or why it cannot say."""
@@ -441,7 +448,11 @@ def _recompute_line(
                 value=row.value,
                 **{name: True for name in declared if name},
             )
-            quote = price_shipment(schedule, shipment, on)
+            plan_id = (plan_key(shipment), on)
+            plan = plans.get(plan_id)
+            if plan is None:
+                plan = plans[plan_id] = plan_pricing(schedule, shipment, on)
+            quote = price_with_plan(schedule, plan, shipment)
         except TariffError as exc:
             return str(exc)
         total += quote.ieepa_duty
