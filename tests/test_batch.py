@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tariffcalc import batch as batch_module
-from tariffcalc import columnar, price_shipment, shipment_from_fields
-from tariffcalc.batch import neutralize_formula
+from tariffcalc import columnar, outputs, price_shipment, shipment_from_fields, tables
 from tariffcalc.cli import ExitCode, app
 from tariffcalc.money import format_money
+from tariffcalc.outputs import neutralize_formula
 
 runner = CliRunner()
 
@@ -199,7 +198,7 @@ def test_interrupt_leaves_no_partial_file(tmp_path: Path, monkeypatch):
     out = tmp_path / "out.jsonl"
     source = write(tmp_path, "hts,value\n8711.50.00,100\n\n8711.50.00,200\n")
     writes = []
-    real_write = batch_module._Writer.write
+    real_write = outputs.RowWriter.write
 
     def interrupted(self, values):
         writes.append(values)
@@ -207,7 +206,7 @@ def test_interrupt_leaves_no_partial_file(tmp_path: Path, monkeypatch):
             raise KeyboardInterrupt  # Ctrl-C in the middle of the file
         real_write(self, values)
 
-    monkeypatch.setattr(batch_module._Writer, "write", interrupted)
+    monkeypatch.setattr(outputs.RowWriter, "write", interrupted)
     result = runner.invoke(app, ["batch", str(source), "-o", str(out), "--date", "2025-05-03"])
     assert result.exit_code == ExitCode.INTERRUPTED
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
@@ -294,7 +293,7 @@ def test_row_path_progress_bar_follows_the_bytes_read(tmp_path: Path):
     columnar path on a terminal, from how far its rows have read; nothing when piped."""
     rows = [f"{n},8711.50.00,{100 + n},2025-05-03\n" for n in range(3000)]
     source = write(tmp_path, "id,hts,value,date\n" + "".join(rows[:5]) + "\n" + "".join(rows[5:]))
-    with batch_module.open_input(source) as table:
+    with tables.open_input(source) as table:
         assert table.bytes_read is not None
         read = [table.bytes_read() for _ in table.rows]
     assert read == sorted(read) and read[-1] == source.stat().st_size

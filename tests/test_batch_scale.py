@@ -14,10 +14,12 @@ import pytest
 from typer.testing import CliRunner
 
 from tariffcalc import TariffError, price_shipment, shipment_from_fields
-from tariffcalc.batch import open_input, price_table, scan_entries
+from tariffcalc.batch import price_table
 from tariffcalc.cli import ExitCode, app
+from tariffcalc.entries import scan_entries
 from tariffcalc.money import format_money
 from tariffcalc.report import money_or_none, rate_or_none
+from tariffcalc.tables import open_input
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 import generate  # noqa: E402

@@ -254,6 +254,8 @@ def test_quote_loads_only_what_it_needs():
         "except SystemExit as exit:\n"
         "    assert not exit.code, exit.code\n"
         "loaded = [m for m in ('polars', 'tariffcalc.columnar', 'tariffcalc.batch',\n"
+        "                      'tariffcalc.tables', 'tariffcalc.outputs', 'tariffcalc.entries',\n"
+        "                      'tariffcalc.refunds', 'tariffcalc.excel', 'tariffcalc.audit',\n"
         "                      'tariffcalc.cli.batch', 'tariffcalc.cli.timeline',\n"
         "                      # typer's conversion of option values and schedule validation\n"
         "                      # (a run after the first: the schedule comes from its cache)\n"

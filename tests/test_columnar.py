@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 
 from tariffcalc import TariffError
-from tariffcalc.batch import BatchSummary, open_input, price_table, scan_entries
+from tariffcalc.batch import BatchSummary, price_table
 from tariffcalc.columnar import CHUNK_BYTES, Declined, price_csv, pricing_dates
+from tariffcalc.entries import scan_entries
+from tariffcalc.tables import open_input
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 import generate  # noqa: E402
@@ -458,7 +460,7 @@ def test_random_files_priced_alike_by_both_paths(tmp_path_factory, schedule):
 
 def test_parquet_as_the_row_path_writes_it(tmp_path: Path, schedule):
     pq = pytest.importorskip("pyarrow.parquet")
-    from tariffcalc.batch import atomic_output
+    from tariffcalc.outputs import atomic_output
 
     source = tmp_path / "generated.csv"
     generate.write(1500, source, seed=8)

@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tariffcalc import Shipment, TariffError, price_shipment
-from tariffcalc.batch import InputTable, price_table
+from tariffcalc.batch import price_table
 from tariffcalc.money import format_money
+from tariffcalc.tables import InputTable
 
 # Codes that reach every kind of measure: cars, trucks, parts, steel, aluminum, derivatives,
 # electronics, and goods outside every list.

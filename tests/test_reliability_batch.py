@@ -166,7 +166,8 @@ def test_the_row_paths_round_as_the_engine_does(schedule, tmp_path):
     from datetime import date as day
 
     from tariffcalc import Shipment, price_shipment
-    from tariffcalc.batch import BatchSummary, open_input, price_rows
+    from tariffcalc.batch import BatchSummary, price_rows
+    from tariffcalc.tables import open_input
 
     source = tmp_path / "in.csv"
     source.write_text(

@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tariffcalc import TariffError, parse_schedule
-from tariffcalc.batch import InputTable, price_table
+from tariffcalc.batch import price_table
 from tariffcalc.cli import ExitCode, app
 from tariffcalc.schedule import _StrictLoader, schedule_from_data
+from tariffcalc.tables import InputTable
 
 runner = CliRunner()
 GOOD = {"hts": "8711.50.00", "value": "20000", "date": "2025-05-03"}
@@ -175,14 +176,13 @@ def test_a_full_disk_is_a_write_failure_with_no_partial_file(monkeypatch, tmp_pa
     (on both batch paths: a blank line sends the second file row by row)."""
     import errno
 
-    from tariffcalc import batch as batch_module
-    from tariffcalc import columnar
+    from tariffcalc import columnar, outputs
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(columnar.ColumnarBatch, "write_csv_rows", full)
-    monkeypatch.setattr(batch_module._Writer, "write", full)
+    monkeypatch.setattr(outputs.RowWriter, "write", full)
     for name, text in (("plain.csv", "hts,value\n8711.50.00,100\n"),
                        ("blank.csv", "hts,value\n8711.50.00,100\n\n8711.50.00,1\n")):
         source = tmp_path / name

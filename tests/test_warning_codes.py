@@ -11,9 +11,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tariffcalc import Shipment, price_shipment
-from tariffcalc.batch import BatchSummary, open_input, price_rows
+from tariffcalc.batch import BatchSummary, price_rows
 from tariffcalc.cli import app
 from tariffcalc.notices import code_of
+from tariffcalc.tables import open_input
 
 runner = CliRunner()
 ROWS = [

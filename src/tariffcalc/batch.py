@@ -3,22 +3,11 @@ half-written output file."""
 
 from __future__ import annotations
 
-import codecs
-import contextlib
-import csv
-import functools
-import io
-import json
-import os
 import re
-import stat
-import tempfile
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import IO, Any
 
 from .engine import (
@@ -30,10 +19,12 @@ from .engine import (
     plan_pricing,
     price_with_plan,
 )
-from .errors import InputError, OutputError, TariffError, file_problem, quoted
+from .entries import Entry, EntryBook
+from .errors import InputError, TariffError
 from .fees import EntryShares, entry_mpf, hmf_amount
 from .money import LARGEST_AMOUNT, ZERO, ZERO_MONEY, format_money, round_cent, times
 from .notices import Notice, code_of, warnings_cell
+from .outputs import OUTPUT_FORMATS, RESULT_FIELDS, RowWriter, result_columns
 from .report import money_or_none, rate_or_none
 from .rules import Fee, Schedule
 from .shipment import (
@@ -41,30 +32,14 @@ from .shipment import (
     PLAIN_CELLS,
     CellFormat,
     Shipment,
-    parse_amount_cell,
     parse_date,
     shipment_from_fields,
 )
+from .tables import UNDECODED, InputTable, read_problem
 
-RESULT_FIELDS = (
-    "category", "base_duty", "additional_duty", "total_duty", "on_hold_duty",
-    "effective_rate", "status", "error", "ieepa_duty", "mpf", "hmf", "total_fees",
-    "landed_cost", "warnings",
-)  # fmt: skip
 STATUS_OK = "ok"
 FIRST_ERRORS = 5  # errors a summary quotes with their row and line
 STATUS_ERROR = "error"
-OUTPUT_FORMATS = ("csv", "json", "jsonl", "parquet")
-# Output file extensions and the format each one means.
-FORMAT_BY_EXTENSION = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
-                       ".parquet": "parquet", ".pq": "parquet"}  # fmt: skip
-_PARQUET_BATCH_ROWS = 50_000
-# Bytes that the input encoding cannot decode are kept as lone surrogates, so that only the row
-# holding them fails; they are written out as U+FFFD.
-_UNDECODED = re.compile("[\udc80-\udcff]")
-# A cell that a spreadsheet would run as a formula (OWASP "CSV injection").
-_RISKY_FIRST = frozenset("=@\t\r+-")
-_FORMULA_START = ("=", "@", "\t", "\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,610 +163,6 @@ class BatchSummary:
         return grand
 
 
-# Header names that real exports use for the fields, compared after normalising width, case,
-# spaces and punctuation ("HTS Code", "hts-code" and "hts_code" are one name; so are "ＨＳコード"
-# and "HSコード"): tariffcalc's own, ACE's (ES-003 and the entry summary reports), SAP's (field
-# labels and technical names of billing documents), Oracle's (order and invoice lines), and the
-# Japanese headers of exporters' ERP and Excel files. The README lists them.
-COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "line", "line_id", "line_no", "line_number", "item", "行番号", "明細番号"),
-    "entry": ("entry", "entry_no", "entry_number", "entry_id", "entry_summary_number",
-              "申告番号", "輸入申告番号", "エントリー番号"),
-    "hts": ("hts", "hts_code", "hts_no", "hts_number", "htsno", "htsus", "htsus_code",
-            "tariff_number", "hts_number_full", "commodity_code", "import_code_number", "stawn",
-            "harmonized_tariff_code", "harmonized_tariff_schedule_code", "品目番号", "hsコード",
-            "hs_コード", "htsコード", "hts番号", "hs番号", "関税番号", "税番", "統計品目番号",
-            "輸入統計品目番号"),
-    "category": ("category", "カテゴリ", "カテゴリー"),
-    "value": ("value", "customs_value", "entered_value", "line_tariff_goods_value_amount",
-              "net_value", "net_value_in_document_currency", "netwr", "extended_amount",
-              "line_amount", "金額", "価格", "課税価格", "申告価格", "申告価額", "取引価格",
-              "インボイス金額", "評価額", "fob価格"),
-    "date": ("date", "entry_date", "日付", "輸入日", "申告日", "輸入申告日", "通関日"),
-    "currency": ("currency", "currency_code", "document_currency", "waerk", "waers",
-                 "invoice_currency_code", "通貨", "通貨コード"),
-    "fx_rate": ("fx_rate", "fx", "exchange_rate", "conversion_rate", "為替レート", "換算レート",
-                "為替"),
-    "mfn_rate": ("mfn_rate", "mfn", "general_rate", "column_1_rate", "mfn税率", "基本税率",
-                 "一般税率"),
-    "metal_content": ("metal_content", "metal_value", "金属含有額"),
-    "steel_content": ("steel_content", "鉄鋼含有額"),
-    "aluminum_content": ("aluminum_content", "aluminium_content", "アルミ含有額",
-                         "アルミニウム含有額"),
-    "copper_content": ("copper_content", "銅含有額"),
-    "us_content": ("us_content", "u_s_content", "米国含有額"),
-    "auto_part": ("auto_part",),
-    "not_auto_part": ("not_auto_part",),
-    "annex_ii": ("annex_ii",),
-    "civil_aircraft": ("civil_aircraft",),
-    "mode": ("mode", "transport_mode", "mode_of_transport", "mode_of_transportation_code",
-             "輸送", "輸送手段", "輸送方法", "輸送モード", "輸送区分"),
-    "quantity": ("quantity", "qty", "billed_quantity", "fkimg", "shipped_quantity", "数量"),
-    "loaded_on": ("loaded_on", "loading_date", "date_loaded", "on_board_date", "date_of_loading",
-                  "bl_date", "bill_of_lading_date", "export_date", "date_of_export",
-                  "actual_ship_date", "船積日", "船積み日", "積込日", "出港日", "b_l日付"),
-    "origin": ("origin", "country_of_origin", "country_of_origin_code", "coo", "origin_country",
-               "origin_country_code", "herkl", "原産国", "原産地", "原産国コード"),
-    **{name: (name,) for name in DECLARATION_FIELDS},
-}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class ColumnLayout:
-    """The fields a kind of file holds, the header names each may go by, and those it needs
-    (each a tuple of alternatives: ("hts", "category") needs one of the two)."""
-
-    what: str  # what the file is, for messages: "a CSV file of shipments"
-    aliases: Mapping[str, tuple[str, ...]]
-    required: tuple[tuple[str, ...], ...]
-
-    def field_named(self, header_name: str) -> str | None:
-        return self._by_alias.get(normalize_header(header_name))
-
-    @property
-    def _by_alias(self) -> dict[str, str]:
-        table = self.__dict__.get("_table")
-        if table is None:
-            table = {alias: name for name, aliases in self.aliases.items() for alias in aliases}
-            object.__setattr__(self, "_table", table)
-        return table
-
-
-SHIPMENT_LAYOUT = ColumnLayout("a CSV file of shipments", COLUMN_ALIASES,
-                               (("hts", "category"), ("value",)))
-
-
-def normalize_header(name: str) -> str:
-    """A header name as the aliases are written: width folded (NFKC), case folded, each run
-    of spaces and punctuation one "_"."""
-    return re.sub(r"[\W_]+", "_", unicodedata.normalize("NFKC", name).casefold()).strip("_")
-
-
-def map_columns(
-    header: list[str],
-    overrides: dict[str, str],
-    source: str,
-    layout: ColumnLayout = SHIPMENT_LAYOUT,
-) -> dict[str, int]:
-    """Which column holds which field: ``overrides`` (field -> header name, from --column),
-    then the known names and aliases. Errors name the file and what was expected."""
-    fields: dict[str, int] = {}
-    for field_name, column in overrides.items():
-        if field_name not in layout.aliases:
-            raise InputError(
-                f"--column: unknown field {field_name!r}; fields: {', '.join(layout.aliases)}"
-            )
-        matches = [i for i, name in enumerate(header) if name.strip() == column.strip()] or [
-            i for i, name in enumerate(header) if _folded(name) == _folded(column)
-        ]  # the exact name first, then regardless of case and width
-        if not matches:
-            raise InputError(
-                f"--column {field_name}={column}: {source} has no column {column!r}"
-                + _near(column, header)
-            )
-        fields[field_name] = matches[0]
-    taken = set(fields.values())
-    for position, name in enumerate(header):
-        known = layout.field_named(name)
-        if known is None or known in overrides or position in taken:
-            continue
-        if known in fields:
-            first = header[fields[known]]
-            raise InputError(
-                f"{source}: header: columns {first!r} and {name!r} both mean {known}; "
-                f"say which with --column {known}=NAME"
-            )
-        fields[known] = position
-    missing = [
-        f"{needed[0]} (or {', '.join(needed[1:])})" if len(needed) > 1 else needed[0]
-        for needed in layout.required
-        if not any(name in fields for name in needed)
-    ]
-    if missing:
-        near = "".join(
-            _near(needed[0], [n for i, n in enumerate(header) if i not in fields.values()],
-                  layout.aliases[needed[0]])
-            for needed in layout.required
-            if not any(name in fields for name in needed)
-        )
-        raise InputError(
-            f"{source}: header: missing column {' and '.join(missing)}; "
-            f"found {quoted(', '.join(header) or 'no columns', 200)}{near} "
-            "(map one with --column FIELD=NAME)"
-        )
-    return fields
-
-
-def _folded(name: str) -> str:
-    return unicodedata.normalize("NFKC", name).strip().casefold()
-
-
-def _near(wanted: str, header: list[str], aliases: tuple[str, ...] = ()) -> str:
-    """"; did you mean 'HTS Cd'?" when a header name is close to ``wanted`` or its aliases."""
-    import difflib
-
-    names = {normalize_header(name): name for name in header}
-    close: list[str] = []
-    for target in (normalize_header(wanted), *aliases):
-        for match in difflib.get_close_matches(target, list(names), n=3, cutoff=0.75):
-            if names[match] not in close:
-                close.append(names[match])
-    if not close:
-        return ""
-    return f"; for {wanted}, did you mean {' or '.join(repr(name) for name in close[:3])}?"
-
-
-@dataclass(frozen=True)
-class InputTable:
-    """An opened CSV: its header, which column holds which field, and an iterator of
-    (row number, line number, cells)."""
-
-    source: str
-    header: list[str]
-    rows: Iterator[tuple[int, int, list[str]]]
-    encoding: str = "utf-8-sig"
-    fields: dict[str, int] = field(default_factory=dict)
-    bytes_read: Callable[[], int] | None = None  # how far into the file the rows have read
-    cells: CellFormat = PLAIN_CELLS  # how its amounts, dates and exchange rates are written
-    delimiter: str = ","
-    had_bom: bool = False  # the file began with a UTF-8 byte order mark
-    path: Path | None = None  # the file, where it is one
-    cut_off: bool = False  # its last line has no line end: perhaps a cut-off copy
-
-    def __post_init__(self) -> None:
-        if not self.fields:
-            object.__setattr__(self, "fields", map_columns(self.header, {}, self.source))
-
-
-def result_columns(header: list[str]) -> list[str]:
-    """Names of the result columns: a result that would clash with an input column of the
-    same name (a ``category`` input, say) is written as ``result_<name>`` so nothing is lost."""
-    taken = {normalize_header(name) for name in header}
-    return [f"result_{name}" if name in taken else name for name in RESULT_FIELDS]
-
-
-@contextlib.contextmanager
-def open_input(
-    path: Path,
-    encoding: str = "utf-8-sig",
-    columns: dict[str, str] | None = None,
-    name: str | None = None,
-    layout: ColumnLayout = SHIPMENT_LAYOUT,
-    cells: CellFormat = PLAIN_CELLS,
-    delimiter: str | None = None,
-) -> Iterator[InputTable]:
-    """Open a CSV (of shipments, or of the fields ``layout`` names), checking what makes the
-    whole file unusable up front.
-
-    ``columns`` maps fields to header names the aliases do not know (``--column``); ``name``
-    is what messages call the file (its path by default); ``cells`` how its amounts, dates and
-    rates are written; ``delimiter`` its field separator (None: found from the header line:
-    a comma, else the most frequent of ; tab |)."""
-    source = name or str(path)
-    if delimiter is not None and len(delimiter) != 1:
-        raise InputError(f"--delimiter: expected one character, got {quoted(delimiter)}")
-    try:
-        codec = codecs.lookup(encoding)
-        if not getattr(codec, "_is_text_encoding", True):  # rot13, base64: not text
-            raise InputError(f"--encoding {encoding}: not a text encoding (e.g. utf-8, cp932)")
-        raw = path.open("rb")
-    except LookupError:
-        raise InputError(f"--encoding: unknown text encoding {encoding!r}") from None
-    except OSError as exc:
-        raise InputError(file_problem(source, exc, layout.what)) from None
-    had_bom = raw.read(3) == codecs.BOM_UTF8
-    cut_off = _ends_without_line_end(raw)
-    raw.seek(0)
-    handle = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
-    # A cell may be as long as it likes (a 10 MB note is still a note, not a broken file).
-    csv.field_size_limit(2**31 - 1)
-    with handle:
-        if delimiter is None:
-            delimiter = _sniff_delimiter(handle, source, encoding, path)
-        reader = csv.reader(handle, strict=True, delimiter=delimiter)
-        try:
-            header = next(reader, None)
-        except csv.Error as exc:
-            raise InputError(f"{source}: line 1: malformed CSV: {exc}") from None
-        except UnicodeError as exc:  # a codec that fails whole (UTF-16 without its BOM...)
-            problem = _read_problem(encoding, path)
-            raise InputError(f"{source}: line 1: {problem}: {exc}") from None
-        if header is None:
-            expected = ", ".join(needed[0] for needed in layout.required)
-            raise InputError(f"{source}: the file is empty; expected a header row with {expected}")
-        if any(_UNDECODED.search(name) or "\x00" in name for name in header):
-            raise InputError(f"{source}: line 1: {_read_problem(encoding, path)}")
-        fields = map_columns(header, columns or {}, source, layout)
-
-        def rows() -> Iterator[tuple[int, int, list[str]]]:
-            number = 0
-            while True:
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    raise InputError(
-                        f"{source}: line {reader.line_num}: malformed CSV: {exc}"
-                    ) from None
-                except UnicodeError as exc:
-                    raise InputError(
-                        f"{source}: after line {reader.line_num}: "
-                        f"{_read_problem(encoding, path)}: {exc}"
-                    ) from None
-                if not cells:  # a blank line is not a row
-                    continue
-                number += 1
-                yield number, reader.line_num, cells
-
-        yield InputTable(
-            source, header, rows(), encoding, fields, raw.tell, cells, delimiter, had_bom, path,
-            cut_off,
-        )  # fmt: skip
-
-
-def _ends_without_line_end(raw: IO[bytes]) -> bool:
-    """Whether a file's last line lacks its line end (NULs aside: UTF-16 writes "\n\0")."""
-    try:
-        size = raw.seek(0, os.SEEK_END)
-        raw.seek(max(0, size - 4))
-        tail = raw.read(4).strip(b"\x00")
-    except OSError:
-        return False
-    return bool(tail) and not tail.endswith((b"\n", b"\r"))
-
-
-def _sniff_delimiter(handle: IO[str], source: str, encoding: str, path: Path) -> str:
-    """The field separator of a file, from its header line: a comma if it has one, else the
-    most frequent of semicolon, tab and bar (a one-column file: a comma)."""
-    try:
-        first = handle.readline(2**20)
-    except UnicodeError as exc:
-        raise InputError(f"{source}: line 1: {_read_problem(encoding, path)}: {exc}") from None
-    finally:
-        handle.seek(0)
-    unquoted = re.sub(r'"[^"]*"', "", first)
-    if "," in unquoted:
-        return ","
-    counts = {mark: unquoted.count(mark) for mark in (";", "\t", "|")}
-    best = max(counts, key=lambda mark: counts[mark])
-    return best if counts[best] else ","
-
-
-def _read_problem(encoding: str, path: Path | None) -> str:
-    guess = _guess_encoding(str(path)) if path is not None else None
-    if guess and codecs.lookup(guess).name != codecs.lookup(encoding).name:
-        return f"cannot be decoded as {encoding}; it looks like {guess}: use --encoding {guess}"
-    return f"cannot be decoded as {encoding} (use --encoding, e.g. --encoding cp932)"
-
-
-@functools.lru_cache(maxsize=8)
-def _guess_encoding(path: str) -> str | None:
-    """The encoding a file's start looks like: UTF-16 without its byte order mark (every
-    other byte NUL), else what charset-normalizer finds (None when it finds none, or is not
-    installed)."""
-    try:
-        with open(path, "rb") as stream:
-            start = stream.read(2**18)
-    except OSError:
-        return None
-    pairs = start[: len(start) // 2 * 2][:512]
-    if pairs and pairs[1::2].count(0) > len(pairs) // 4 and 0 not in pairs[0::2]:
-        return "utf-16-le"
-    if pairs and pairs[0::2].count(0) > len(pairs) // 4 and 0 not in pairs[1::2]:
-        return "utf-16-be"
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(start).best()
-    except ImportError:
-        return None
-    if best is None:
-        return None
-    return {"shift_jis": "cp932", "cp932": "cp932"}.get(best.encoding, best.encoding)
-
-
-def neutralize_formula(cell: str) -> str:
-    """Make a cell safe for spreadsheets: one that would start a formula is prefixed with '.
-
-    Numbers (including negative ones) are left as they are.
-    """
-    if not cell or cell[0] not in _RISKY_FIRST:
-        return cell
-    if cell.startswith(_FORMULA_START):
-        return "'" + cell
-    if cell[0] in "+-":
-        try:
-            Decimal(cell)
-        except ArithmeticError:
-            return "'" + cell
-    return cell
-
-
-class _LineFeedRows:
-    """A text stream for a CSV writer whose rows end in "\r\n", written with "\n" instead.
-    With "\n" as its line end, Python's CSV writer leaves a cell holding a lone carriage return
-    unquoted, and readers take that for the end of the row; with "\r\n" it quotes the cell."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
-
-    def write(self, row: str) -> int:
-        # The writer hands over each row whole, its line end last.
-        return self.stream.write(row[:-2] + "\n" if row.endswith("\r\n") else row)
-
-
-def csv_writer(stream: IO[str]) -> Any:
-    """A CSV writer of rows ending in "\n", quoting cells as readers need (any line break)."""
-    return csv.writer(_LineFeedRows(stream), lineterminator="\r\n")
-
-
-class _Writer:
-    """Writes output rows as CSV, a JSON array, JSON Lines or Parquet, one row at a time
-    (Parquet in batches of rows), so that memory does not grow with the file."""
-
-    def __init__(self, stream: IO[Any], fmt: str, columns: list[str]) -> None:
-        self.stream, self.fmt, self.columns, self.count = stream, fmt, columns, 0
-        self._keys = unique_names(columns)  # JSON: a name the input repeats must not hide a cell
-        if fmt == "csv":
-            self._csv = csv_writer(stream)
-            self._csv.writerow([neutralize_formula(c) for c in columns])
-        elif fmt == "json":
-            stream.write("[")
-        elif fmt == "parquet":
-            try:
-                import pyarrow as pa
-                import pyarrow.parquet as pq
-            except ImportError:
-                raise InputError(
-                    "--format parquet: needs pyarrow (pip install 'tariffcalc[parquet]')"
-                ) from None
-            self._pa = pa
-            self._schema = parquet_schema(columns)
-            self._parquet = pq.ParquetWriter(stream, self._schema)
-            self._batch: list[list[str | None]] = []
-
-    def write(self, values: list[str | None]) -> None:
-        if self.fmt == "csv":
-            self._csv.writerow(["" if v is None else neutralize_formula(v) for v in values])
-        elif self.fmt == "parquet":
-            self._batch.append(values)
-            if len(self._batch) >= _PARQUET_BATCH_ROWS:
-                self._flush()
-        else:
-            record = json.dumps(
-                dict(zip(self._keys, values, strict=True)),
-                ensure_ascii=False,
-                separators=(",", ":"),
-            )
-            if self.fmt == "jsonl":
-                self.stream.write(record + "\n")
-            else:
-                self.stream.write(("\n" if self.count == 0 else ",\n") + record)
-        self.count += 1
-
-    def _flush(self) -> None:
-        if self._batch:
-            arrays = [
-                self._pa.array(list(column), self._pa.string())
-                for column in zip(*self._batch, strict=True)
-            ]
-            self._parquet.write_batch(self._pa.record_batch(arrays, schema=self._schema))
-            self._batch = []
-
-    def close(self) -> None:
-        if self.fmt == "json":
-            self.stream.write("\n]\n" if self.count else "]\n")
-        elif self.fmt == "parquet":
-            self._flush()
-            self._parquet.close()
-
-
-def parquet_schema(columns: list[str]) -> Any:
-    """The Parquet schema of an output: every column text, names made unique."""
-    import pyarrow as pa
-
-    return pa.schema([(name, pa.string()) for name in unique_names(columns)])
-
-
-def unique_names(columns: list[str]) -> list[str]:
-    """Column names made unique for formats that need it (a CSV may repeat a name): a name
-    seen before gets the first suffix _2, _3... that no column has taken."""
-    taken: set[str] = set()
-    names = []
-    for name in columns:
-        unique, count = name, 1
-        while unique in taken:
-            count += 1
-            unique = f"{name}_{count}"
-        taken.add(unique)
-        names.append(unique)
-    return names
-
-
-_TEXT: dict[str, Any] = {"encoding": "utf-8", "newline": ""}
-
-
-def _new_file_mode() -> int:
-    """The mode a new file gets under the process's umask (read without changing it, where
-    the platform can)."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-@contextlib.contextmanager
-def atomic_output(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
-    """A file written beside ``path`` and renamed over it only once complete.
-
-    An error or Ctrl-C before the end leaves any existing file untouched and no partial file.
-    The file gets the mode of the file it replaces, else the one the umask gives a new file
-    (not mkstemp's 0600). A link is followed (the file it names is replaced, not the link);
-    a device or a FIFO (/dev/null, /dev/stdout, a pipe) is written through, as it is no file
-    to replace.
-    """
-    path = Path(os.path.realpath(path)) if path.is_symlink() else path
-    try:
-        existing = path.stat()
-    except OSError:
-        existing = None
-    if existing is not None and not stat.S_ISREG(existing.st_mode):
-        if stat.S_ISDIR(existing.st_mode):
-            raise InputError(f"{path}: is a folder; give a file name for the output")
-        try:
-            with path.open("wb" if binary else "w", **({} if binary else _TEXT)) as through:
-                yield through
-        except OSError as exc:
-            raise OutputError(f"{path}: cannot write the output: {exc.strerror or exc}") from None
-        return
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=directory)
-        os.fchmod(fd, stat.S_IMODE(existing.st_mode) if existing else _new_file_mode())
-    except (FileNotFoundError, NotADirectoryError):
-        raise InputError(f"{path}: the output folder does not exist") from None
-    except PermissionError:
-        raise InputError(f"{path}: permission denied writing the output") from None
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write the output: {exc.strerror or exc}") from None
-    try:
-        stream: IO[Any]
-        if binary:
-            stream = os.fdopen(fd, "wb")
-        else:
-            stream = os.fdopen(fd, "w", encoding="utf-8", newline="")
-        with stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
-            raise OutputError(f"{path}: cannot write the output: {exc.strerror or exc}") from None
-        raise
-
-
-@dataclass(slots=True)
-class Entry:
-    """Rows that share an ``entry`` value: one customs entry, one date, one MPF."""
-
-    entry_date: date
-    value: Decimal = ZERO  # USD, the sum of its rows' customs values
-    rows: int = 0
-    shares: EntryShares | None = None
-
-
-class EntryBook:
-    """Each entry's date, value and rows, from the first pass over a file.
-
-    Kept in memory up to ``limit`` entries, then in a temporary SQLite file beside nothing the
-    user sees (removed on close), so that memory does not grow with the file: a year of lines
-    can hold millions of entries. In the second pass the entries being priced are held in memory
-    until their last row has had its share of the entry's MPF.
-    """
-
-    def __init__(self, limit: int = 200_000) -> None:
-        self.limit = limit
-        self.memory: dict[str, Entry] = {}
-        self.database: Any = None
-        self.pending: list[tuple[str, int, int]] = []
-        self.open: dict[str, Entry] = {}
-
-    def add(self, key: str, on: date, customs_value: Decimal) -> None:
-        if self.database is None:
-            entry = self.memory.setdefault(key, Entry(on))
-            if on == entry.entry_date:
-                entry.value += customs_value
-                entry.rows += 1
-            if len(self.memory) > self.limit:
-                self._spill()
-            return
-        self.pending.append((key, on.toordinal(), int(customs_value * 100)))
-        if len(self.pending) >= 10_000:
-            self._flush()
-
-    def _spill(self) -> None:
-        import sqlite3
-        import tempfile as temp
-
-        self.folder = temp.TemporaryDirectory(prefix="tariffcalc-entries-")
-        self.database = sqlite3.connect(Path(self.folder.name) / "entries.sqlite")
-        self.database.execute("PRAGMA journal_mode=OFF")
-        self.database.execute("PRAGMA synchronous=OFF")
-        self.database.execute(
-            "CREATE TABLE entry (key TEXT PRIMARY KEY, day INTEGER, cents INTEGER, rows INTEGER)"
-        )
-        self.database.executemany(
-            "INSERT INTO entry VALUES (?, ?, ?, ?)",
-            (
-                (k, e.entry_date.toordinal(), int(e.value * 100), e.rows)
-                for k, e in self.memory.items()
-            ),
-        )
-        self.memory.clear()
-
-    def _flush(self) -> None:
-        # The first row of an entry sets its date; rows of another date are not counted.
-        self.database.executemany(
-            "INSERT INTO entry VALUES (?, ?, ?, 1) ON CONFLICT(key) DO UPDATE SET "
-            "cents = cents + excluded.cents, rows = rows + 1 WHERE day = excluded.day",
-            self.pending,
-        )
-        self.pending = []
-
-    def get(self, key: str | None) -> Entry | None:
-        if key is None:
-            return None
-        if self.database is None:
-            return self.memory.get(key)
-        entry = self.open.get(key)
-        if entry is None:
-            if self.pending:
-                self._flush()
-            found = self.database.execute(
-                "SELECT day, cents, rows FROM entry WHERE key = ?", (key,)
-            ).fetchone()
-            if found is None:
-                return None
-            day, cents, rows = found
-            entry = Entry(date.fromordinal(day), Decimal(cents).scaleb(-2), rows)
-            self.open[key] = entry
-        return entry
-
-    def handed_out(self, key: str, entry: Entry) -> None:
-        """An entry whose every row has had its share is not needed any more."""
-        if self.database is not None and (entry.shares is None or entry.shares.left <= 0):
-            self.open.pop(key, None)
-
-    def close(self) -> None:
-        if self.database is not None:
-            self.database.close()
-            self.folder.cleanup()
-            self.database = None
-
-
 class _RowReader:
     """Turns the cells of one row into (shipment, entry date, entry key), naming bad columns."""
 
@@ -804,16 +175,16 @@ class _RowReader:
 
     def clean(self, cells: list[str]) -> list[str]:
         """Cells as they will be written: undecodable bytes shown as U+FFFD."""
-        if _UNDECODED.search("".join(cells)):
-            return [_UNDECODED.sub("\ufffd", c) for c in cells]
+        if UNDECODED.search("".join(cells)):
+            return [UNDECODED.sub("\ufffd", c) for c in cells]
         return cells
 
     def read(self, cells: list[str]) -> tuple[Shipment, date, str | None]:
-        if _UNDECODED.search("".join(cells)):
-            undecoded = next(i for i, c in enumerate(cells) if _UNDECODED.search(c))
+        if UNDECODED.search("".join(cells)):
+            undecoded = next(i for i, c in enumerate(cells) if UNDECODED.search(c))
             header = self.header
             column = header[undecoded] if undecoded < len(header) else f"cell {undecoded + 1}"
-            raise InputError(f"{column}: {_read_problem(self.encoding, self.path)}")
+            raise InputError(f"{column}: {read_problem(self.encoding, self.path)}")
         if len(cells) > len(self.header):
             extra = ", ".join(repr(c) for c in cells[len(self.header) :])
             raise InputError(
@@ -830,55 +201,6 @@ class _RowReader:
         )
         entry = (fields.get("entry") or "").strip() or None
         return shipment, on, entry
-
-
-def scan_entries(table: InputTable, default_date: date, limit: int = 200_000) -> EntryBook:
-    """First pass over a file with an ``entry`` column: each entry's value, rows and date, so
-    that the MPF bounds apply to the entry as a whole. Rows that cannot be read are left out
-    (they fail again, with their message, when priced)."""
-    entries = EntryBook(limit)
-    if "entry" not in table.fields:
-        return entries
-    for _number, _line, cells in table.rows:
-        line = entry_line(table.fields, cells, default_date, table.cells)
-        if line is not None:
-            entries.add(*line)
-    return entries
-
-
-def entry_line(
-    fields: dict[str, int],
-    cells: list[str],
-    default_date: date,
-    formats: CellFormat = PLAIN_CELLS,
-) -> tuple[str, date, Decimal] | None:
-    """What a row adds to its entry: (entry, date, customs value in USD), or None when the
-    row names no entry or its value, exchange rate or date cannot be read (then the row is
-    not counted in any entry). A row that fails for another reason is still counted."""
-
-    defaults = dict(formats.defaults)
-
-    def cell(name: str) -> str:
-        position = fields.get(name)
-        text = cells[position].strip() if position is not None and position < len(cells) else ""
-        return text or defaults.get(name, "")
-
-    key = cell("entry")
-    if not key:
-        return None
-    try:
-        value = parse_amount_cell(cell("value"), "value", formats, positive=True)
-        currency = cell("currency").upper() or "USD"
-        if currency != "USD":
-            fx_rate = parse_amount_cell(cell("fx_rate"), "fx_rate", formats, positive=True)
-            value = value / fx_rate if formats.fx_per_usd else times(value, fx_rate)
-        date_text = cell("date")
-        on = parse_date(date_text, "date", formats.date_format) if date_text else default_date
-    except TariffError:
-        return None
-    if value > LARGEST_AMOUNT:
-        return None  # the row fails (the engine refuses such a customs value): not counted
-    return key, on, round_cent(value)
 
 
 def price_table(
@@ -905,7 +227,7 @@ def price_table(
         raise InputError(f"--format: expected one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")
     schedule.scenario(scenario)  # an unknown scenario fails before any row is written
     header = table.header
-    writer = _Writer(out, fmt, header + result_columns(header))
+    writer = RowWriter(out, fmt, header + result_columns(header))
     summary = BatchSummary(warning_style=warning_style)
     rows = price_rows(
         schedule, table, summary, default_date=default_date, scenario=scenario,
@@ -1092,7 +414,7 @@ class _LinearRows:
         if not joined.isascii():
             # Notes in Japanese are fine; undecodable bytes, or full-width digits in the cells
             # that are read (NFKC turns them into digits), are for the engine's path.
-            if _UNDECODED.search(joined) or not all(
+            if UNDECODED.search(joined) or not all(
                 cells[at].isascii() for at in self.read_at if at is not None
             ):
                 return None

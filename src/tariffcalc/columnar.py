@@ -48,28 +48,29 @@ import polars as pl
 
 from .batch import (
     FIRST_ERRORS,
-    RESULT_FIELDS,
     STATUS_ERROR,
     STATUS_OK,
     BatchSummary,
     CategoryTotals,
-    InputTable,
-    csv_writer,
-    entry_line,
-    neutralize_formula,
-    parquet_schema,
     price_rows,
     probe_shipment,
-    result_columns,
-    scan_entries,
-    unique_names,
 )
 from .engine import MFN_MEASURE, PricingPlan, Quote, plan_key, plan_pricing, price_with_plan
+from .entries import entry_line, scan_entries
 from .errors import TariffError
 from .fees import hmf_rate, informal_terms, mpf_terms
 from .notices import warnings_cell
+from .outputs import (
+    RESULT_FIELDS,
+    csv_writer,
+    neutralize_formula,
+    parquet_schema,
+    result_columns,
+    unique_names,
+)
 from .rules import MODES, Rule, Schedule
 from .shipment import DECLARATION_FIELDS, MODE_WORDS, parse_date, shipment_from_fields
+from .tables import InputTable
 
 # A file is priced a part of about this size at a time (its peak memory is about 11 times
 # that: 0.7 GB for a part of a million rows, 62 MB), so memory does not grow with the file.
@@ -686,7 +687,7 @@ def price_csv(
     warning_style: str = "codes",
 ) -> ColumnarFile | None:
     """Price a CSV file as columns; None when the file is for the row path (see the module's
-    documentation). ``table`` is the file opened by :func:`~tariffcalc.batch.open_input`
+    documentation). ``table`` is the file opened by :func:`~tariffcalc.tables.open_input`
     (its header and column mapping; its rows are not read). The first part of the file is
     priced here; the others as they are written (which may raise :class:`Declined`).
     ``progress`` is told the bytes of the file done so far, after each part."""

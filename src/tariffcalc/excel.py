@@ -17,8 +17,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .batch import _RISKY_FIRST, RESULT_FIELDS, atomic_output, result_columns
 from .errors import InputError, quoted
+from .outputs import FORMULA_MARKS, RESULT_FIELDS, atomic_output, result_columns
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 # The result columns that hold money and rates: numbers in a workbook, not text.
@@ -153,6 +153,6 @@ def _number(cell: str) -> float | None:
 def _unguarded(cell: str) -> str:
     """A CSV cell without the ' that guards a would-be formula: a workbook's text cell is
     never run as a formula, and the mark would only show."""
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in _RISKY_FIRST:
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_MARKS:
         return cell[1:]
     return cell

@@ -19,23 +19,15 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import IO, Any
 
-from .batch import (
-    RESULT_FIELDS,
-    STATUS_OK,
-    BatchSummary,
-    ColumnLayout,
-    InputTable,
-    atomic_output,
-    entry_line,
-    neutralize_formula,
-    open_input,
-    price_rows,
-)
+from .batch import STATUS_OK, BatchSummary, price_rows
 from .engine import PricingPlan, plan_key, plan_pricing, price_with_plan
+from .entries import entry_line
 from .errors import InputError, ScheduleError, TariffError, quoted
 from .money import ZERO_MONEY, format_money, plain_text, round_cent
+from .outputs import RESULT_FIELDS, atomic_output, neutralize_formula
 from .rules import Interest, Refunds, Schedule
 from .shipment import Shipment, check_origin
+from .tables import ColumnLayout, InputTable, open_input
 
 # The columns of an ACE ES-003 "Entry Summary Line Tariff Details" report (reference §14; no
 # official column list has been published: these are the names seen), compared as batch

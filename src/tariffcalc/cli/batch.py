@@ -19,24 +19,16 @@ from rich.console import Console
 from rich.table import Table
 
 from ..audit import audit_stamp
-from ..batch import (
-    FORMAT_BY_EXTENSION,
-    OUTPUT_FORMATS,
-    BatchSummary,
-    CategoryTotals,
-    EntryBook,
-    InputTable,
-    atomic_output,
-    open_input,
-    price_table,
-    scan_entries,
-)
+from ..batch import BatchSummary, CategoryTotals, price_table
 from ..config import Profile, load_profile
+from ..entries import EntryBook, scan_entries
 from ..errors import InputError, OutputError
 from ..excel import is_workbook, sheet_as_csv, write_results_workbook
 from ..notices import WARNING_STYLES
+from ..outputs import FORMAT_BY_EXTENSION, OUTPUT_FORMATS, atomic_output
 from ..rules import Schedule
 from ..shipment import PLAIN_CELLS, CellFormat
+from ..tables import InputTable, open_input
 from ._app import (
     EntryDate,
     ExitCode,
