@@ -16,15 +16,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tariffcalc.ace_report import entry_check_digit, normalize_entry_number, open_refund_source
 from tariffcalc.cli import app
-from tariffcalc.refunds import (
-    RefundTerms,
-    assess,
-    entry_check_digit,
-    normalize_entry_number,
-    open_refund_source,
-    overpayment_interest,
-)
+from tariffcalc.refunds import RefundTerms, assess, overpayment_interest
 
 runner = CliRunner()
 

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..ace_report import open_refund_source
 from ..errors import InputError
 from ..excel import is_workbook, sheet_as_csv
 from ..money import ZERO_MONEY
@@ -22,7 +23,6 @@ from ..refunds import (
     Tally,
     assess,
     entries_csv,
-    open_refund_source,
     refund_rules,
     summarize,
     write_outputs,
