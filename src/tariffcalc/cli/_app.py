@@ -50,7 +50,8 @@ _EXIT_FOR_ERROR: dict[type[TariffError], ExitCode] = {
 
 app = typer.Typer(
     name="tariffcalc",
-    help="US duties on goods of Japan by entry date: MFN, IEEPA reciprocal, Section 232 and 122.",
+    help="US duties on goods of Japan by entry date (MFN, IEEPA, Sections 232, 122 and 301), "
+    "fees, landed cost and IEEPA refunds.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -140,7 +140,7 @@ def batch(
         ),
     ] = "codes",
 ) -> None:
-    """Price a file of shipments (CSV or a workbook) row by row; every row is written, bad rows
+    """Price a file of shipments (CSV or a workbook): every row written, in order, bad ones
     marked."""
     profile = load_profile(profile_name, config) if profile_name is not None else None
     settings = _Settings.of(profile, locals())
