@@ -261,7 +261,7 @@ def open_input(
             number = 0
             while True:
                 try:
-                    cells = next(reader)
+                    row = next(reader)
                 except StopIteration:
                     return
                 except csv.Error as exc:
@@ -273,10 +273,10 @@ def open_input(
                         f"{source}: after line {reader.line_num}: "
                         f"{read_problem(encoding, path)}: {exc}"
                     ) from None
-                if not cells:  # a blank line is not a row
+                if not row:  # a blank line is not a row
                     continue
                 number += 1
-                yield number, reader.line_num, cells
+                yield number, reader.line_num, row
 
         yield InputTable(
             source, header, rows(), encoding, fields, raw.tell, cells, delimiter, had_bom, path,
