@@ -1314,8 +1314,13 @@ def _ungrouped(text: pl.Expr, separator: str | None) -> pl.Expr:
     decimal_mark = "," if separator == "." else "."
     sep, mark = re.escape(separator), re.escape(decimal_mark)
     grouped = text.str.contains(rf"^\d{{1,3}}(?:{sep}\d{{3}})+(?:{mark}\d+)?$")
-    plain = pl.when(grouped).then(text.str.replace_all(separator, "", literal=True))
-    plain = plain.when(~text.str.contains(separator, literal=True)).then(text).otherwise(None)
+    plain = (
+        pl.when(grouped)
+        .then(text.str.replace_all(separator, "", literal=True))
+        .when(~text.str.contains(separator, literal=True))
+        .then(text)
+        .otherwise(None)
+    )
     if decimal_mark == ",":
         return plain.str.replace(",", ".", literal=True)
     return plain

@@ -232,7 +232,8 @@ def _recompute_line(
             shipment = Shipment(
                 hts=re.sub(r"\D", "", row.hts),
                 value=row.value,
-                **{name: True for name in declared if name},
+                annex_ii=True if "annex_ii" in declared else None,
+                civil_aircraft="civil_aircraft" in declared,
             )
             plan_id = (plan_key(shipment), on)
             plan = plans.get(plan_id)

@@ -447,6 +447,8 @@ class EntryTypeRule(_Dated):
 class OverpaymentRate(_Dated):
     """The IRS overpayment rates (a year) of one calendar quarter, as CBP applies them."""
 
+    start: date = Field(alias="from")  # a quarter has both ends
+    end: date = Field(alias="to")
     non_corporate: Rate
     corporate: Rate
     confidence: Literal["H", "M", "L"] = "H"

@@ -75,9 +75,9 @@ class _Closed:
 
 def main() -> None:
     if sys.stdout is None:
-        sys.stdout = _Closed("output")  # type: ignore[assignment]
+        sys.stdout = _Closed("output")
     if sys.stderr is None:
-        sys.stderr = _Closed("error")  # type: ignore[assignment]
+        sys.stderr = _Closed("error")
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _terminate)
