@@ -3,28 +3,21 @@ HTS revision a result was computed with, so that a figure can be traced and repr
 
 from __future__ import annotations
 
-import hashlib
-import os
 from datetime import date
-from pathlib import Path
 
 from . import __version__
-from .rules import Schedule, default_schedule_path
+from .rules import Schedule
 
 
-def audit_stamp(
-    schedule: Schedule, schedule_path: str | os.PathLike[str] | None, on: date | None = None
-) -> dict[str, str]:
-    """The stamp of a result: tariffcalc's version, the schedule file, its sha256 and review
+def audit_stamp(schedule: Schedule, on: date | None = None) -> dict[str, str]:
+    """The stamp of a result: tariffcalc's version, the schedule file, the sha256 of the text
+    it was loaded from (as :func:`~tariffcalc.rules.load_schedule` read it) and its review
     date, and the HTS revision in force on ``on`` (or the latest one known, for a file of
     entries of many dates: each row takes the revision of its own date)."""
     from . import htsdata
 
-    path = Path(schedule_path) if schedule_path is not None else default_schedule_path()
-    try:
-        checksum = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        checksum = "unknown (the file cannot be read again)"
+    source = getattr(schedule, "_source", None) or "not loaded from a file"
+    checksum = getattr(schedule, "_text_sha256", None) or "unknown (not loaded from a file)"
     if on is not None:
         revision = htsdata.revision_on(on)
         hts = f"{revision.name} (in force on {on}, from {revision.effective})"
@@ -33,7 +26,7 @@ def audit_stamp(
         hts = f"each row's revision by its date; latest known {revision.name}"
     return {
         "tariffcalc": __version__,
-        "schedule": str(path),
+        "schedule": source,
         "schedule_sha256": checksum,
         "schedule_reviewed_through": schedule.reviewed_through.isoformat(),
         "hts_revision": hts,

@@ -395,14 +395,15 @@ def load_schedule(path: str | os.PathLike[str] | None = None, *, cached: bool = 
     text = _read_schedule_text(schedule_path)
     text_sha256 = sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     cache = _cache_file(text, text_sha256)
-    if cached:
-        hit = _read_cache(cache, text_sha256)
-        if hit is not None:
-            return hit
-    from .schedule import parse_schedule  # validation: pydantic, only when the cache misses
+    schedule = _read_cache(cache, text_sha256) if cached else None
+    if schedule is None:
+        from .schedule import parse_schedule  # validation: pydantic, only when the cache misses
 
-    schedule = parse_schedule(text, str(schedule_path))
-    _write_cache(cache, schedule, text_sha256)
+        schedule = parse_schedule(text, str(schedule_path))
+        _write_cache(cache, schedule, text_sha256)
+    # Where it came from, for the audit stamp of what is priced with it (not in the cache).
+    schedule._source = str(schedule_path)
+    schedule._text_sha256 = text_sha256
     return schedule
 
 

@@ -592,6 +592,9 @@ class Schedule(_Model, ScheduleRules):
     _list_index: dict[str, ProvisionIndex[ProvisionEntry]] = PrivateAttr(default_factory=dict)
     _mfn_index: ProvisionIndex[MFNRate] = PrivateAttr()
     _measures_by_id: dict[str, Measure] = PrivateAttr(default_factory=dict)
+    # Set by rules.load_schedule: the file and the sha256 of the text it was loaded from.
+    _source: str | None = PrivateAttr(default=None)
+    _text_sha256: str | None = PrivateAttr(default=None)
 
     @field_validator("stacking")
     @classmethod

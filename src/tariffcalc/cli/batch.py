@@ -199,7 +199,7 @@ def batch(
             summary = _price_columnar(job, progress)
         if summary is None:
             summary = _price_row_by_row(job, bar)
-        stamp = audit_stamp(schedule, schedule_path)
+        stamp = audit_stamp(schedule)
         if workbook_output is not None and output is not None:
             write_results_workbook(output, workbook_output, _summary_rows(summary), stamp.items())
             output = workbook_output

@@ -131,7 +131,7 @@ def quote(
 
         print(
             json.dumps(
-                {**quote_to_dict(result), "stamp": audit_stamp(schedule, schedule_path, on)},
+                {**quote_to_dict(result), "stamp": audit_stamp(schedule, on)},
                 indent=2,
             )
         )
