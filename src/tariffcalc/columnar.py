@@ -38,7 +38,7 @@ import codecs
 import io
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -1298,10 +1298,7 @@ def _subset(
     table: InputTable, rows: Iterator[tuple[int, int, list[str]]], fields: dict[str, int]
 ) -> InputTable:
     """Some rows of ``table``, read as it reads its own (its cell format, its file)."""
-    return InputTable(
-        table.source, table.header, rows, table.encoding, fields, None, table.cells,
-        table.delimiter, table.had_bom, table.path,
-    )  # fmt: skip
+    return replace(table, rows=rows, fields=fields, bytes_read=None, cut_off=False)
 
 
 def _ungrouped(text: pl.Expr, separator: str | None) -> pl.Expr:

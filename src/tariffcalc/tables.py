@@ -195,7 +195,6 @@ class InputTable:
     bytes_read: Callable[[], int] | None = None  # how far into the file the rows have read
     cells: CellFormat = PLAIN_CELLS  # how its amounts, dates and exchange rates are written
     delimiter: str = ","
-    had_bom: bool = False  # the file began with a UTF-8 byte order mark
     path: Path | None = None  # the file, where it is one
     cut_off: bool = False  # its last line has no line end: perhaps a cut-off copy
 
@@ -233,7 +232,6 @@ def open_input(
         raise InputError(f"--encoding: unknown text encoding {encoding!r}") from None
     except OSError as exc:
         raise InputError(file_problem(source, exc, layout.what)) from None
-    had_bom = raw.read(3) == codecs.BOM_UTF8
     cut_off = _ends_without_line_end(raw)
     raw.seek(0)
     handle = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
@@ -279,8 +277,7 @@ def open_input(
                 yield number, reader.line_num, row
 
         yield InputTable(
-            source, header, rows(), encoding, fields, raw.tell, cells, delimiter, had_bom, path,
-            cut_off,
+            source, header, rows(), encoding, fields, raw.tell, cells, delimiter, path, cut_off
         )  # fmt: skip
 
 
