@@ -154,8 +154,9 @@ class Shipment:
             # value some 20,000 times.
             inverse = f"{(ONE / self.fx_rate).quantize(Decimal('1e-9')).normalize():f}"
             raise InputError(
-                f"fx_rate: {self.fx_rate} US dollars per yen cannot be right (the rate is US "
-                f"dollars per unit of the currency); if it is yen per dollar, give {inverse}"
+                f"fx_rate: {quoted(str(self.fx_rate))} US dollars per yen cannot be right (the "
+                f"rate is US dollars per unit of the currency); if it is yen per dollar, give "
+                f"{inverse} (1/{self.fx_rate}) or say --fx-per-usd"
             )
         if self.mode is not None and self.mode not in MODES:
             raise InputError(f"mode: expected one of {', '.join(MODES)}, got {self.mode!r}")
@@ -436,15 +437,6 @@ def shipment_from_fields(
         fx_rate = parse_amount_cell(fx_text, label("fx_rate"), cells, positive=True)
     if fx_rate is not None and cells.fx_per_usd:
         fx_rate = ONE / fx_rate  # 150 yen to the dollar: 1/150 US dollar per yen
-    elif fx_rate is not None and currency == "JPY" and fx_rate > ONE:
-        # A yen is worth far less than a dollar: a rate above 1 is yen per dollar, as Japanese
-        # users quote it; taken as dollars per yen it would multiply the value ~20,000 times.
-        inverse = f"{(ONE / fx_rate).quantize(Decimal('1e-9')).normalize():f}"
-        raise InputError(
-            f"{label('fx_rate')}: {quoted(fx_text)} US dollars per yen cannot be right (the "
-            f"rate is US dollars per unit of the currency); if it is yen per dollar, give "
-            f"{inverse} (1/{quoted(fx_text)[1:-1]}) or say --fx-per-usd"
-        )
     mfn_text = text("mfn_rate")
     mfn_rate = parse_rate(mfn_text, label("mfn_rate")) if mfn_text else None
     contents = {}
