@@ -149,8 +149,12 @@ class BatchSummary:
 
     def note(self, warnings: Iterable[str], rows: int = 1) -> None:
         """Count ``rows`` rows that carry these warnings (each code once a row)."""
-        for warning in {code_of(w): w for w in reversed(list(warnings))}.values():
-            self.notices.setdefault(code_of(warning), [0, str(warning)])[0] += rows
+        counted: set[str] = set()
+        for warning in warnings:
+            code = code_of(warning)
+            if code not in counted:
+                counted.add(code)
+                self.notices.setdefault(code, [0, str(warning)])[0] += rows
 
     @property
     def priced(self) -> int:

@@ -381,7 +381,7 @@ def plan_pricing(
     excluded: list[ExcludedMeasure] = []
     not_in_force: list[ExcludedMeasure] = []
     hts_label = format_hts(shipment.hts) if shipment.hts is not None else None
-    line = _hts_line(shipment, on)
+    line = goods_line(shipment, on)
     mfn, mfn_problem = _mfn_source(schedule, shipment, hts_label, warnings, line)
 
     charges: list[tuple[Measure, RatePeriod, ProvisionEntry | None]] = []
@@ -689,7 +689,7 @@ def _mfn_source(
     return _MFNSource(line.ad_valorem, line.specific, line.general, source), ""
 
 
-def _hts_line(shipment: Shipment, on: date) -> htsdata.HTSLine | None:
+def goods_line(shipment: Shipment, on: date) -> htsdata.HTSLine | None:
     """The shipment's HTS number as a line of the revision in force on the entry date; an
     InputError naming the nearest real lines if it is not one."""
     if shipment.hts is None:

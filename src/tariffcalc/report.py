@@ -81,28 +81,29 @@ def hts_line_report(schedule: Schedule, hts: str, on: date) -> dict[str, Any]:
     what the schedule does with it that day: the lists it is on, the measures that reach it
     (charged, excluded and why, not in force), the declarations it turns on (warnings)."""
     from . import htsdata
-    from .engine import plan_pricing, price_with_plan
+    from .engine import goods_line, plan_pricing, price_with_plan
     from .errors import TariffError
     from .hts import format_hts
     from .shipment import Shipment
 
+    probe = Shipment(Decimal(10000), hts=hts)
+    line = goods_line(probe, on)  # an InputError naming the nearest lines if it is none
+    assert line is not None  # an HTS number, not a category
+    described = {
+        "hts": format_hts(hts), "entry_date": on.isoformat(), "revision": line.revision,
+        "description": line.description, "units": list(line.units),
+        "general": line.general or None, "mfn_rate": rate_or_none(line.ad_valorem),
+        "specific": [{"amount": f"{part.amount:f}", "unit": part.unit} for part in line.specific],
+    }  # fmt: skip
     if hts[:2] in htsdata.SPECIAL_CHAPTERS:  # a chapter 98/99 line: the line itself only
-        special = htsdata.line(hts, on)
-        if special is None:
-            plan_pricing(schedule, Shipment(Decimal(10000), hts=hts), on)  # names the nearest
-            raise AssertionError("plan_pricing refuses a number that is not a line")
         return {
-            "hts": format_hts(hts), "entry_date": on.isoformat(), "revision": special.revision,
-            "description": special.description, "units": list(special.units),
-            "general": special.general or None, "mfn_rate": rate_or_none(special.ad_valorem),
-            "specific": [{"amount": f"{p.amount:f}", "unit": p.unit} for p in special.specific],
-            "category": None, "lists": [], "measures": [], "excluded": [], "not_in_force": [],
+            **described, "category": None, "lists": [], "measures": [], "excluded": [],
+            "not_in_force": [],
             "warnings": [
                 f"{format_hts(hts)} is a chapter {hts[:2]} provision, not a classification of "
                 "goods: quote the goods' own HTS number"
             ],
         }  # fmt: skip
-    probe = Shipment(Decimal(10000), hts=hts)
     plan = plan_pricing(schedule, probe, on)
     try:  # which of the measures that reach the goods stacking leaves charged
         quote = price_with_plan(schedule, plan, probe)
@@ -110,8 +111,6 @@ def hts_line_report(schedule: Schedule, hts: str, on: date) -> dict[str, Any]:
         displaced = [item for item in quote.excluded if item.kind == "stacking"]
     except TariffError:
         charged, displaced = None, []
-    line = htsdata.line(hts, on)
-    assert line is not None  # plan_pricing refuses a number that is not a line
     lists = []
     for name, plist in schedule.lists.items():
         entry = schedule.find_in_list(name, hts)
@@ -119,14 +118,7 @@ def hts_line_report(schedule: Schedule, hts: str, on: date) -> dict[str, Any]:
             lists.append({"list": name, "title": plist.title, "provision": format_hts(entry.code),
                           "from": entry.listed_from.isoformat() if entry.listed_from else None})
     return {
-        "hts": format_hts(hts),
-        "entry_date": on.isoformat(),
-        "revision": line.revision,
-        "description": line.description,
-        "units": list(line.units),
-        "general": line.general or None,
-        "mfn_rate": rate_or_none(line.ad_valorem),
-        "specific": [{"amount": f"{part.amount:f}", "unit": part.unit} for part in line.specific],
+        **described,
         "category": plan.category,
         "lists": lists,
         "measures": [
