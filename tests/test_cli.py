@@ -220,7 +220,9 @@ def test_installed_entry_point():
 
 def test_readme_library_snippet_runs_without_the_cli():
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    snippet = readme.split("## Use as a library", 1)[1].split("```python", 1)[1].split("```")[0]
+    section = readme.split("## Use as a library", 1)[1].split("\n## ", 1)[0]
+    # Every python block of the section, in order (the later ones go on from the first).
+    snippet = "".join(block.split("```")[0] for block in section.split("```python")[1:])
     check = snippet + (
         "\nimport sys\nassert 'tariffcalc.cli' not in sys.modules, 'the library imported the CLI'"
         "\nassert (str(quote.total_duty), str(quote.on_hold_duty)) == ('2480.00', '2800.00')\n"
@@ -228,6 +230,10 @@ def test_readme_library_snippet_runs_without_the_cli():
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0, result.stderr
+    printed = result.stdout.splitlines()
+    assert printed[0] == "2480.00 2800.00"
+    # The library takes what the command line takes, and refuses a float (not exact money).
+    assert printed[1].startswith("value: got the float 20000.0; a float is not exact money")
 
 
 def test_not_in_force_in_json_and_table():

@@ -7,8 +7,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import subprocess
-import sys
 import tomllib
 from datetime import date, datetime
 from decimal import Decimal as D
@@ -152,39 +150,8 @@ def test_the_entry_date_is_a_date_or_iso_text(schedule):
             price_shipment(schedule, shipment, bad)  # type: ignore[arg-type]
 
 
-# The "use as a library" example proposed for the README (issue 15).
-README_EXAMPLE = """\
-from datetime import date
-from decimal import Decimal
-from tariffcalc import InputError, Shipment, load_schedule, price_shipment
-
-schedule = load_schedule()  # the packaged tariffs.yaml
-quote = price_shipment(schedule, Shipment(Decimal("20000"), hts="8711.50.00"), date(2025, 5, 3))
-print(quote.total_duty, quote.on_hold_duty)  # 2480.00 2800.00
-
-# The library takes what the command line takes: the HTS number with or without dots, amounts
-# as Decimal, int or text ("20000"), rates as a fraction or text ("2.4%"), the date as a date
-# or text ("2025-05-03"). A float is refused: it is not exact money.
-same = price_shipment(schedule, Shipment("20000", hts="87115000", mfn_rate="2.4%"), "2025-05-03")
-assert same.total_duty == quote.total_duty
-try:
-    Shipment(20000.0, hts="8711.50.00")
-except InputError as error:
-    print(error)  # value: got the float 20000.0; a float is not exact money (0.1 is stored ...
-"""
-
-
-def test_the_readme_library_example_runs_without_the_cli():
-    check = README_EXAMPLE + (
-        "\nimport sys\nassert 'tariffcalc.cli' not in sys.modules, 'the library imported the CLI'"
-        "\nassert (str(quote.total_duty), str(quote.on_hold_duty)) == ('2480.00', '2800.00')\n"
-    )
-    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
-                            check=False)
-    assert result.returncode == 0, result.stderr
-    printed = result.stdout.splitlines()
-    assert printed[0] == "2480.00 2800.00"
-    assert printed[1].startswith("value: got the float 20000.0; a float is not exact money")
+# The README's example of this (dotted or plain numbers, Decimal/int/text amounts, text dates,
+# a float refused) runs in tests/test_cli.py::test_readme_library_snippet_runs_without_the_cli.
 
 
 # --------------------------------------------------------------------------------------------
