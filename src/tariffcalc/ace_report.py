@@ -73,10 +73,15 @@ def entry_check_digit(base: str) -> int:
     return (10 - total % 10) % 10
 
 
+def entry_key(text: str) -> str:
+    """An entry number as its rows are grouped: dashes and spaces dropped, upper case."""
+    return re.sub(r"[\s\-]", "", plain_text(text)).upper()
+
+
 def normalize_entry_number(text: str) -> tuple[str, str | None]:
     """The 11 characters of an entry number (dashes and spaces dropped, upper case), and what
     is wrong with it, if anything."""
-    cleaned = re.sub(r"[\s\-]", "", plain_text(text)).upper()
+    cleaned = entry_key(text)
     if not _ENTRY_NUMBER.match(cleaned):
         return cleaned, (
             f"entry number {quoted(text)}: expected 11 characters, a 3-character filer code, "
@@ -142,6 +147,9 @@ class EntryRecord:
 
     number: str  # as written
     first_line: int  # the report line of its first row
+    # Its 11 characters and what is wrong with them (normalize_entry_number), made once.
+    entry_number: str = ""
+    number_problem: str | None = None
     lines: dict[str, list[TariffRow]] = field(default_factory=dict)
     entry_type: str = ""
     importer: str = ""
@@ -198,10 +206,11 @@ def _record(
 ) -> EntryRecord:
     """The entry of an entry number (its 11 characters, however written), made on its first
     row (its report ``line``)."""
-    key, _problem = normalize_entry_number(raw_number)
+    key = entry_key(raw_number)
     record = by_number.get(key)
     if record is None:
-        record = by_number[key] = EntryRecord(raw_number, line, **fields)
+        number, problem = normalize_entry_number(raw_number)
+        record = by_number[key] = EntryRecord(raw_number, line, number, problem, **fields)
     return record
 
 

@@ -25,7 +25,6 @@ from .ace_report import (
     ReadReport,
     TariffRow,
     chapter99_heading,
-    normalize_entry_number,
 )
 from .engine import PricingPlan, plan_key, plan_pricing, price_with_plan
 from .errors import InputError, ScheduleError, TariffError, quoted
@@ -129,7 +128,7 @@ def _assess_entry(
     end: date,
     plans: dict[tuple[object, ...], PricingPlan],
 ) -> EntryRefund:
-    number, number_problem = normalize_entry_number(record.number)
+    number, number_problem = record.entry_number, record.number_problem
     refundable = {h.heading: h for h in rules.headings if h.refundable}
     marks = {h.heading: h for h in rules.headings if not h.refundable}
     deposited = ZERO_MONEY
