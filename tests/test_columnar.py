@@ -13,11 +13,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from tariffcalc import TariffError
 from tariffcalc.batch import BatchSummary, price_table
 from tariffcalc.columnar import CHUNK_BYTES, Declined, price_csv, pricing_dates
+from tariffcalc.reader import read_parts
 from tariffcalc.entries import scan_entries
 from tariffcalc.tables import open_input
 
@@ -44,10 +46,8 @@ def columnar(schedule, path: Path, on: date = ON, scenario: str | None = None, r
              chunk_bytes=CHUNK_BYTES, encoding: str = "utf-8-sig"):  # fmt: skip
     with open_input(path, encoding) as table:
         priced = price_csv(
-            schedule, path, table, default_date=on, scenario=scenario, chunk_bytes=chunk_bytes
+            schedule, table, default_date=on, scenario=scenario, chunk_bytes=chunk_bytes
         )
-    if priced is None:
-        return None
     buffer = io.BytesIO()
     stream = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
     priced.write_csv(stream, rows=rows)
@@ -66,17 +66,18 @@ def same_summary(got: BatchSummary, expected: BatchSummary) -> None:
 def assert_same_as_row_path(schedule, path: Path, on: date = ON, scenario: str | None = None,
                             chunk_bytes=CHUNK_BYTES, encoding: str = "utf-8-sig"):  # fmt: skip
     try:
+        expected_bytes, expected_summary = row_path(schedule, path, on, scenario, encoding)
+    except TariffError as exc:  # the whole file is refused (malformed CSV): so must the pipeline
+        with pytest.raises(TariffError) as refused:
+            columnar(schedule, path, on, scenario, chunk_bytes=chunk_bytes, encoding=encoding)
+        assert str(refused.value) == str(exc)
+        return None
+    try:
         got = columnar(schedule, path, on, scenario, chunk_bytes=chunk_bytes, encoding=encoding)
     except Declined:  # a later part is for the row path (the CLI then prices row by row)
-        got = None
-    try:
-        expected_bytes, expected_summary = row_path(schedule, path, on, scenario, encoding)
-    except TariffError:  # the whole file is refused (malformed CSV): so must the columnar path
-        assert got is None
         return None
-    if got is not None:
-        assert got[0] == expected_bytes
-        same_summary(got[1], expected_summary)
+    assert got[0] == expected_bytes
+    same_summary(got[1], expected_summary)
     return got
 
 
@@ -335,17 +336,19 @@ ODD_FILES = {
 }
 
 
-# Files the columnar path must decline, leaving them to the row path.
-DECLINED = {"lone-cr", "blank-line", "empty-cells-row", "stray-quote", "quote-inside",
-            "long-row", "nul"}  # fmt: skip
+# Files Python's csv module reads (from their first part polars might read otherwise); a stray
+# quote is a malformed file, refused whole with its line, as when the file is opened.
+BY_ROWS = {"lone-cr", "blank-line", "empty-cells-row", "quote-inside", "long-row", "nul"}
 
 
 @pytest.mark.parametrize("name", sorted(ODD_FILES))
-def test_odd_files_priced_as_the_row_path_does(tmp_path: Path, schedule, name: str):
+@pytest.mark.parametrize("chunk_bytes", [150, CHUNK_BYTES])
+def test_odd_files_priced_as_the_engine_prices_each_row(tmp_path: Path, schedule, name: str,
+                                                        chunk_bytes: int):  # fmt: skip
     source = tmp_path / f"{name}.csv"
     source.write_bytes(ODD_FILES[name].encode("utf-8"))
-    got = assert_same_as_row_path(schedule, source)
-    assert (got is None) == (name in DECLINED)
+    got = assert_same_as_row_path(schedule, source, chunk_bytes=chunk_bytes)
+    assert (got is None) == (name == "stray-quote")
 
 
 def test_a_carriage_return_in_the_header_is_written_quoted(tmp_path: Path, schedule):
@@ -357,17 +360,22 @@ def test_a_carriage_return_in_the_header_is_written_quoted(tmp_path: Path, sched
     assert len(rows) == 2 and rows[0][10] == "no\rte"
 
 
-def test_undecodable_and_other_encodings_are_left_to_the_row_path(tmp_path: Path, schedule):
+def test_undecodable_bytes_and_other_encodings(tmp_path: Path, schedule):
+    """Bytes that are not of the file's encoding fail their row only, naming the column (read
+    by Python's csv module from the part that holds them); UTF-16, whose line feed byte may be
+    half a character, is read by Python's csv module whole."""
     source = tmp_path / "latin.csv"
     source.write_bytes((HEADER + GOOD).encode() + b"2,E2,8703.23.01,100,2025-05-03,,,,,,\xff\n")
-    assert columnar(schedule, source) is None
+    got = assert_same_as_row_path(schedule, source)
+    assert got[1].failed == 1 and "note: cannot be decoded" in got[1].first_errors[0]
     japanese = tmp_path / "cp932.csv"  # a byte that is not cp932 in its second part
     japanese.write_bytes((HEADER + GOOD * 40).encode("cp932") + b"3,E3,8703.23.01,1,,,,,,,\x85@\n")
-    assert assert_same_as_row_path(schedule, japanese, encoding="cp932", chunk_bytes=400) is None
-    wide = tmp_path / "utf16.csv"  # a line feed byte may be half a character: not in parts
-    wide.write_bytes((HEADER + GOOD).encode("utf-16"))
-    with open_input(wide, encoding="utf-16") as table:
-        assert price_csv(schedule, wide, table, default_date=ON) is None
+    got = assert_same_as_row_path(schedule, japanese, encoding="cp932", chunk_bytes=400)
+    assert got[1].rows == 41 and got[1].failed == 1
+    wide = tmp_path / "utf16.csv"
+    wide.write_bytes((HEADER + GOOD * 30).encode("utf-16"))
+    got = assert_same_as_row_path(schedule, wide, encoding="utf-16", chunk_bytes=200)
+    assert got[1].rows == 30 and got[1].failed == 0
 
 
 @pytest.mark.parametrize("encoding", ["cp932", "euc-jp", "shift_jis"])
@@ -471,7 +479,7 @@ def test_parquet_as_the_row_path_writes_it(tmp_path: Path, schedule):
         price_table(schedule, table, stream, fmt="parquet", default_date=ON, entries=entries,
                     fast=False)  # fmt: skip
     with open_input(source) as table:
-        priced = price_csv(schedule, source, table, default_date=ON)
+        priced = price_csv(schedule, table, default_date=ON)
     assert priced is not None
     with atomic_output(columnar_file, binary=True) as stream:
         priced.write_parquet(stream, rows=400)
@@ -481,12 +489,17 @@ def test_parquet_as_the_row_path_writes_it(tmp_path: Path, schedule):
 
 
 def test_a_file_without_line_feeds_is_not_read_whole_into_memory(tmp_path: Path, schedule):
-    """Old Mac line ends ("\\r" alone): no part ends at a row end, so the file is left to the
-    row path instead of being read whole."""
+    """Old Mac line ends ("\\r" alone): no part ends at a line feed, so Python's csv module
+    reads the file, a part at a time, instead of its bytes being read whole."""
     source = tmp_path / "cr.csv"
     source.write_bytes((HEADER + GOOD * 50).replace("\n", "\r").encode())
-    assert columnar(schedule, source, chunk_bytes=100) is None
-    assert_same_as_row_path(schedule, source)
+    with open_input(source) as table:
+        parts = list(read_parts(table, 100))
+    assert len(parts) > 10 and all(part.frame.height <= 4 for part in parts)
+    lines = pl.concat([part.frame.get_column("line") for part in parts]).to_list()
+    assert lines == list(range(2, 52))  # the header is line 1
+    got = assert_same_as_row_path(schedule, source, chunk_bytes=100)
+    assert got[1].rows == 50
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
@@ -505,7 +518,7 @@ def test_json_as_the_row_path_writes_it(tmp_path: Path, schedule, fmt: str):
         price_table(schedule, table, expected, fmt=fmt, default_date=ON, entries=entries,
                     fast=False)  # fmt: skip
     with open_input(source) as table:
-        priced = price_csv(schedule, source, table, default_date=ON)
+        priced = price_csv(schedule, table, default_date=ON)
     assert priced is not None
     buffer = io.BytesIO()
     stream = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
@@ -520,15 +533,14 @@ def test_json_as_the_row_path_writes_it(tmp_path: Path, schedule, fmt: str):
 
 @pytest.mark.parametrize(("fmt", "empty"), [("json", "[]\n"), ("jsonl", "")])
 def test_json_of_no_rows(tmp_path: Path, schedule, fmt: str, empty: str):
-    """A file of a header alone is the row path's, which writes an empty JSON array."""
+    """A file of a header alone: an empty JSON array, or no lines."""
     source = tmp_path / "empty.csv"
     source.write_text("hts,value\n", encoding="utf-8")
     with open_input(source) as table:
-        assert price_csv(schedule, source, table, default_date=ON) is None
-    expected = io.StringIO()
-    with open_input(source) as table:
-        price_table(schedule, table, expected, fmt=fmt, default_date=ON, fast=False)
-    assert expected.getvalue() == empty
+        priced = price_csv(schedule, table, default_date=ON)
+    got = io.StringIO()
+    priced.write_json(got, lines=fmt == "jsonl")
+    assert got.getvalue() == empty and priced.summary.rows == 0
 
 
 def test_a_progress_bar_on_a_terminal_only(tmp_path: Path, schedule, monkeypatch):
@@ -610,7 +622,7 @@ def test_separators_grouped_amounts_and_date_formats_both_ways(
     cells = CellFormat(thousands=thousands, date_format=date_format)
     with open_input(source, cells=cells) as table:
         assert table.delimiter == separator
-        priced = price_csv(schedule, source, table, default_date=ON)
+        priced = price_csv(schedule, table, default_date=ON)
     assert priced is not None
     buffer = io.BytesIO()
     stream = io.TextIOWrapper(buffer, encoding="utf-8", newline="")

@@ -34,14 +34,10 @@ The tests price generated files both ways and compare the outputs byte for byte.
 from __future__ import annotations
 
 import bisect
-import codecs
-import io
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
-from decimal import Decimal
-from pathlib import Path
 from typing import IO, Any
 
 import polars as pl
@@ -55,11 +51,9 @@ from .batch import (
     price_rows,
     probe_shipment,
 )
-from .engine import MFN_MEASURE, PricingPlan, Quote, plan_key, plan_pricing, price_with_plan
 from .entries import entry_line, scan_entries
 from .errors import TariffError
 from .fees import hmf_rate, informal_terms, mpf_terms
-from .notices import warnings_cell
 from .outputs import (
     RESULT_FIELDS,
     csv_writer,
@@ -68,42 +62,21 @@ from .outputs import (
     result_columns,
     unique_names,
 )
-from .rules import MODES, Rule, Schedule
-from .shipment import DECLARATION_FIELDS, MODE_WORDS, parse_date, shipment_from_fields
+from .priced_parts import MONEY, ColumnarBatch, as_money, dollars, rate_text
+from .reader import ASCII_SPACE, CHUNK_BYTES, FilePart, cells_as_read, line_breaks, read_parts
+from .resolution import GOODS_FIELDS, RATE_SCALE, Resolver, Terms, millionths, pricing_dates
+from .rules import Schedule
+from .shipment import MODE_WORDS, parse_date
 from .tables import InputTable
 
-# A file is priced a part of about this size at a time (its peak memory is about 11 times
-# that: 0.7 GB for a part of a million rows, 62 MB), so memory does not grow with the file.
-CHUNK_BYTES = 32 * 2**20
-# Rows that need the row path; past this share of the file, the whole file takes the row path.
-_MAX_ROW_PATH_SHARE = 0.1
 _WRITE_ROWS = 250_000  # rows of output made and written at a time (a part has about 500,000)
 _JSON_ROWS = 50_000  # the same for JSON (each row's text is about 2.6 times as long)
-_RATE_SCALE = 10**6  # rates as whole millionths
-_HALF_RATE = _RATE_SCALE // 2
+_HALF_RATE = RATE_SCALE // 2
 _MAX_LINE_CENTS = 10**11  # 1,000,000,000 USD: every product below stays within 64 bits
 _MAX_ENTRY_CENTS = 10**12
 _INT64_MAX = 2**63 - 1
-# What Python's str.strip() strips from an ASCII cell.
-_ASCII_SPACE = " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
-# Encodings read by transcoding each part to UTF-8: in these a line feed, a carriage return or
-# a quote byte is always that character (never a byte of a longer character), so the parts
-# end at row ends as they do in UTF-8. Shift_JIS (cp932: Japanese exporters' files), EUC-JP,
-# Latin-1, Windows-1252, ASCII. (UTF-16 or ISO-2022-JP, say, are left to the row path.)
-_TRANSCODED = frozenset(
-    ("cp932", "shift_jis", "shift_jis_2004", "shift_jisx0213", "euc_jp", "euc_jis_2004",
-     "euc_jisx0213", "iso8859-1", "cp1252", "ascii")
-)  # fmt: skip
 _SEP = "\x00"  # joins cells into one key: a file with a NUL byte is left to the row path
 _AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,4})?$"
-_RISKY = r"^[=@\t+\-]"
-# Probe values (USD): (customs value, metal content).
-_PROBES = ((10000, None),)
-_CONTENT_PROBES = ((10000, 1000), (20000, 1000), (10000, 3000), (30000, 7000))
-# Cells whose meaning the engine resolves once per distinct value.
-_GOODS_FIELDS = ("hts", "category", "mfn_rate", "auto_part", "not_auto_part", "annex_ii",
-                 "civil_aircraft",
-                 "origin", "loaded_on", *DECLARATION_FIELDS)  # fmt: skip
 # Cells outside ASCII that the columnar path reads as the row path does (a whole cell, no
 # spaces around it): transport words, dates in Japanese, Japan as the origin.
 _JAPANESE_CELLS = {
@@ -116,234 +89,14 @@ _ROW_PATH_FIELDS = ("steel_content", "aluminum_content", "copper_content", "us_c
                     "quantity")  # fmt: skip
 
 
-def pricing_dates(schedule: Schedule) -> list[int]:
-    """Every day (as an ordinal) on which the schedule's pricing might change: each date the
-    schedule holds anywhere, and the day after it (a rule "to" a date ends the day after).
-
-    Deliberately blind to what the dates mean, so that no dated rule can be missed."""
-    days: set[int] = set()
-
-    def walk(node: object) -> None:
-        if isinstance(node, date):
-            days.add(node.toordinal())
-            days.add(node.toordinal() + 1)
-        elif isinstance(node, Rule):
-            for value in vars(node).values():
-                walk(value)
-        elif isinstance(node, dict):
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list | tuple | set | frozenset):
-            for value in node:
-                walk(value)
-
-    walk(schedule)
-    return sorted(days)
-
-
-@dataclass(frozen=True, slots=True)
-class _Terms:
-    """What the engine says about one distinct key: the output category and warnings, the MFN
-    rate, and each additional line as (rate, rate on hold, collected under IEEPA, coefficient
-    of the customs value, coefficient of the metal content in its basis); rates in millionths."""
-
-    category: str
-    warnings: str | None
-    mfn: int | None
-    lines: tuple[tuple[int, int, bool, int, int], ...]
-
-
-def _millionths(rate: Decimal) -> int | None:
-    scaled = rate * _RATE_SCALE
-    return int(scaled) if scaled == scaled.to_integral_value() else None
-
-
-class _Resolver:
-    """Asks the engine, once per distinct key, what the columnar path needs."""
-
-    def __init__(self, schedule: Schedule, scenario: str | None, warning_style: str) -> None:
-        self.schedule, self.scenario, self.warning_style = schedule, scenario, warning_style
-        # A warnings cell as written, and the warnings it stands for (for the summary).
-        self.notices_of: dict[str | None, tuple[str, ...]] = {None: ()}
-        self.plans: dict[tuple[object, ...], PricingPlan] = {}
-        # What the parts of a file ask again: by key, and whether a day's quotes name it.
-        self.known: dict[tuple[object, ...], _Terms | None] = {}
-        self.dated_days: dict[date, bool] = {}
-        self._pricing_dates: list[int] | None = None
-
-    def pricing_dates(self) -> list[int]:
-        if self._pricing_dates is None:
-            self._pricing_dates = pricing_dates(self.schedule)
-        return self._pricing_dates
-
-    def quote(self, fields: dict[str, str | None], on: date) -> Quote:
-        shipment = shipment_from_fields(fields, {})
-        key = (plan_key(shipment), on)
-        plan = self.plans.get(key)
-        if plan is None:
-            plan = self.plans[key] = plan_pricing(self.schedule, shipment, on, self.scenario)
-        if plan.mfn is not None and plan.mfn.specific:
-            raise _NotLinear
-        return price_with_plan(self.schedule, plan, shipment)
-
-    def dated(self, on: date) -> bool:
-        """Whether quotes of this date carry warnings that name the date itself (the review
-        warning, fees not known for the date): then rows are resolved date by date."""
-        if on not in self.dated_days:
-            self.dated_days[on] = self._dated(on)
-        return self.dated_days[on]
-
-    def _dated(self, on: date) -> bool:
-        probe: dict[str, str | None] = {
-            "category": "general", "value": "10000", "mfn_rate": "1%", "mode": MODES[0]
-        }  # fmt: skip
-        try:
-            quote = self.quote(probe, on)
-        except (TariffError, _NotLinear):
-            return True
-        return any(on.isoformat() in warning for warning in quote.warnings)
-
-    def terms(
-        self, goods: dict[str, str | None], metal: bool, mode_given: bool, on: date, dated: bool
-    ) -> _Terms | None:
-        key = (tuple(goods.items()), metal, mode_given, on, dated)
-        if key not in self.known:
-            self.known[key] = self._terms(goods, metal, mode_given, on, dated)
-        return self.known[key]
-
-    def _terms(
-        self, goods: dict[str, str | None], metal: bool, mode_given: bool, on: date, dated: bool
-    ) -> _Terms | None:
-        fields: dict[str, str | None] = {**goods, "mode": MODES[0] if mode_given else None}
-        probes = _CONTENT_PROBES if metal else _PROBES
-        quotes = []
-        for value, content in probes:
-            fields["value"] = str(value)
-            fields["metal_content"] = None if content is None else str(content)
-            try:
-                quotes.append(self.quote(fields, on))
-            except (TariffError, _NotLinear):
-                return None
-        first = quotes[0]
-
-        def shape(quote: Quote) -> object:
-            lines = tuple((ln.measure, ln.rate, ln.on_hold_rate, ln.program) for ln in quote.lines)
-            return quote.category, quote.warnings, lines
-
-        if any(shape(quote) != shape(first) for quote in quotes[1:]):
-            return None
-        if not dated and any(on.isoformat() in warning for warning in first.warnings):
-            return None
-        mfn = None
-        lines = []
-        for i, line in enumerate(first.lines):
-            bases = [quote.lines[i].basis for quote in quotes]
-            if metal:
-                of_value, of_content = (bases[1] - bases[0]) / 10000, (bases[2] - bases[0]) / 2000
-            else:
-                of_value, of_content = Decimal(1), Decimal(0)
-            if of_value not in (-1, 0, 1) or of_content not in (-1, 0, 1):
-                return None
-            for basis, (value, content) in zip(bases, probes, strict=True):
-                if basis != of_value * value + of_content * (content or 0):
-                    return None
-            rate, held = _millionths(line.rate), _millionths(line.on_hold_rate)
-            if rate is None or held is None:
-                return None
-            if line.measure == MFN_MEASURE:
-                if of_value != 1 or of_content != 0:
-                    return None
-                mfn = rate
-            else:
-                lines.append((rate, held, line.program == "ieepa", int(of_value), int(of_content)))
-        cell = warnings_cell(first.warnings, self.warning_style)
-        self.notices_of.setdefault(cell, first.warnings)
-        return _Terms(first.category, cell, mfn, tuple(lines))
-
-
-class _NotLinear(Exception):
-    """The goods' duty is not a fixed rate of their value (a specific MFN rate)."""
-
-
 class Declined(Exception):
     """A part of the file is for the row path after all (found while writing a later part)."""
 
 
-@dataclass
-class ColumnarBatch:
-    """A priced part of a file, ready to write: its input cells, the numbers of each row, the
-    results of the rows the row path priced, and the expressions of the result cells."""
-
-    inputs: pl.DataFrame
-    numbers: pl.DataFrame  # with row_index
-    row_results: pl.DataFrame  # row_index and <result>_row_path cells
-    cells: list[pl.Expr]
-
-    def cells_names(self) -> list[str]:
-        return [cell.meta.output_name() for cell in self.cells]
-
-    def parts(self, rows: int) -> Iterator[pl.DataFrame]:
-        """The output, a slice of rows at a time (its result cells exist only while written)."""
-        for start in range(0, self.inputs.height, rows):
-            numbers = self.numbers.slice(start, rows).lazy()
-            results = numbers.join(
-                self.row_results.lazy(), on="row_index", how="left", maintain_order="left"
-            ).select(self.cells)
-            yield pl.concat(
-                [self.inputs.slice(start, rows), results.collect(engine="in-memory")],
-                how="horizontal",
-            )
-
-    def write_csv_rows(self, stream: IO[Any], rows: int) -> None:
-        """The rows as the row path's CSV writer writes them (formula cells neutralised,
-        minimal quoting, empty cells empty, "\n" line ends), ``rows`` at a time."""
-        buffer = getattr(stream, "buffer", None)
-        if buffer is not None:
-            stream.flush()
-        # The input cells are looked at once, the result cells a part at a time (money and
-        # rates never start a formula and are never empty strings).
-        inputs = _rewrites(self.inputs, self.inputs.columns)
-        results = [name for name in self.cells_names() if name not in _NUMERIC_RESULTS]
-        for part in self.parts(rows):
-            rewrites = [*inputs, *_rewrites(part, results)]
-            part = part.with_columns(rewrite for rewrite in rewrites if rewrite is not None)
-            if buffer is not None:
-                part.write_csv(buffer, include_header=False, line_terminator="\n", null_value="")
-            else:
-                stream.write(part.write_csv(None, include_header=False, line_terminator="\n"))
-        if buffer is not None:
-            buffer.flush()
-
-    def text_parts(self, rows: int) -> Iterator[pl.DataFrame]:
-        """The rows as the row path's Parquet and JSON writers have them: every column text,
-        the input cells as read ("" when empty), results null where they have no value."""
-        for part in self.parts(rows):
-            yield part.select(
-                *(pl.col(name).fill_null("") for name in self.inputs.columns),
-                *(pl.col(name).cast(pl.String) for name in self.cells_names()),
-            )
-
-    def parquet_tables(self, schema: Any, rows: int) -> Iterator[Any]:
-        import pyarrow as pa
-
-        for text in self.text_parts(rows):
-            columns = [column.cast(pa.string()) for column in text.to_arrow().columns]
-            yield pa.Table.from_arrays(columns, schema=schema)
-
-    def json_lines(self, keys: list[str], rows: int) -> Iterator[bytes]:
-        """The rows as the row path writes JSON Lines (``json.dumps`` of each row with compact
-        separators, not ASCII-escaped), UTF-8, ``rows`` at a time."""
-        for text in self.text_parts(rows):
-            out = io.BytesIO()
-            text.rename(dict(zip(text.columns, keys, strict=True))).write_ndjson(out)
-            yield out.getvalue()
-
-
 class ColumnarFile:
-    """A file priced as columns, a part (of at most ``CHUNK_BYTES``) at a time as it is
-    written. An entry's rows must not be spread over two parts: an entry found again in a later
-    part (or any other reason a part is for the row path) raises :class:`Declined` while
-    writing, and the caller prices the file row by row instead."""
+    """A file priced as columns, a part at a time as it is written. An entry's rows must not
+    be spread over two parts: an entry found again in a later part raises :class:`Declined`
+    while writing."""
 
     def __init__(
         self,
@@ -351,22 +104,21 @@ class ColumnarFile:
         scenario: str | None,
         table: InputTable,
         default_date: date,
-        chunks: Iterator[bytes],
-        codec: str | None = None,
+        parts: Iterator[FilePart],
         progress: Callable[[int], None] | None = None,
         warning_style: str = "codes",
     ) -> None:
-        """``chunks``: the file's parts, in ``codec`` (None: UTF-8); ``progress`` is told the
-        bytes of the file priced and written so far, after each part; ``warning_style`` how
-        rows carry their warnings (codes or text)."""
+        """``parts``: the file's rows (:func:`~tariffcalc.reader.read_parts`); ``progress`` is
+        told the bytes of the file priced and written so far, after each part;
+        ``warning_style`` how rows carry their warnings (codes or text)."""
         self.schedule, self.scenario, self.table = schedule, scenario, table
-        self.codec, self.progress = codec, progress
+        self.progress = progress
         self.default_date, self.header = default_date, table.header + result_columns(table.header)
         self.summary = BatchSummary(warning_style=warning_style)
-        self.resolver = _Resolver(schedule, scenario, warning_style)
+        self.resolver = Resolver(schedule, scenario, warning_style)
         self._unreadable_days: dict[str, bool] = {}
-        self._batches = self._priced(chunks)
-        self._first: ColumnarBatch | None = next(self._batches)  # Declined: the caller's None
+        self._batches = self._priced(parts)
+        self._first: ColumnarBatch | None = next(self._batches, None)
 
     def batches(self) -> Iterator[ColumnarBatch]:
         """The priced parts, each once (memory holds one part at a time)."""
@@ -429,12 +181,8 @@ class ColumnarFile:
     def _entry_keys(self, frame: pl.DataFrame, entry: str, days: pl.Series | None) -> pl.Series:
         """Each row's entry as the entry scan reads it, "" for none; also "" for a row whose
         date cannot be read (ASCII, not a date): the scan leaves it out and it fails, so it
-        takes no part in its entry, wherever it is in the file. Declined when an entry is
-        written with other than ASCII (whose spaces the row path strips otherwise)."""
-        cells = frame.get_column(entry).fill_null("")
-        if (cells.str.len_bytes() != cells.str.len_chars()).any():
-            raise Declined
-        keys = cells.str.strip_chars(_ASCII_SPACE)
+        takes no part in its entry, wherever it is in the file."""
+        keys = strip_cells(frame.get_column(entry).fill_null(""))
         if days is None:
             return keys
         unreadable = [text for text in days.unique().to_list() if self._unreadable_day(text)]
@@ -457,51 +205,36 @@ class ColumnarFile:
             self._unreadable_days[text] = unreadable
         return self._unreadable_days[text]
 
-    def _priced(self, chunks: Iterator[bytes]) -> Iterator[ColumnarBatch]:
+    def _priced(self, parts: Iterator[FilePart]) -> Iterator[ColumnarBatch]:
         header, fields = self.table.header, self.table.fields
         entry = f"c{fields['entry']}" if "entry" in fields else None
         day = f"c{fields['date']}" if "date" in fields else None
         first_row, first_line = 0, 1 + sum(name.count("\n") for name in header)
         seen = pl.DataFrame({"h": pl.Series([], dtype=pl.UInt64)})  # the entries written
         carry: pl.DataFrame | None = None  # rows of entries that may go on in the next part
-        data, first, whole = next(chunks, None), True, True
-        done = 0  # bytes of the file
-        while data is not None:
-            following = next(chunks, None)
-            whole = whole and following is None
-            done += len(data)
-            if self.codec is not None:
-                data = _as_utf8(data, self.codec)
-            frame = _parse(data, len(header), header if first else None, self.table.delimiter)
-            first, data = False, b""  # parsed: free the bytes
-            if frame is None:
-                raise Declined
+        for part in parts:
+            frame = part.frame
             if carry is not None:
-                frame, carry = pl.concat([carry, frame]), None
-            if entry is not None and not whole:
+                frame, carry = pl.concat([carry, frame], how="diagonal"), None
+            if entry is not None and not (part.last and seen.height == 0):
                 # The date cells as the entry scan reads them (None: no date column).
                 days = None
                 if day is not None:
-                    days = frame.get_column(day).fill_null("").str.strip_chars(_ASCII_SPACE)
+                    days = frame.get_column(day).fill_null("").str.strip_chars(ASCII_SPACE)
                 keys = self._entry_keys(frame, entry, days)
-                if following is not None:
+                if not part.last:
                     cut = _open_entries_start(keys, days)
                     frame, carry, keys = frame.slice(0, cut), frame.slice(cut), keys.slice(0, cut)
                 seen = _entries_once(keys, seen)
                 del keys, days
             if frame.height:
-                batch = _Pricing(self, frame, first_row, first_line).run()
-                if batch is None:
-                    raise Declined
-                yield batch
-                del batch  # written: free it before the next part
+                yield _Pricing(self, frame, first_row, first_line, part.last).run()
                 first_row += frame.height
                 if len(self.summary.first_errors) < FIRST_ERRORS:  # lines only for messages
-                    first_line += frame.height + _line_breaks(frame)
+                    first_line += frame.height + line_breaks(frame.select(_inputs(frame)))
             del frame
             if self.progress is not None:
-                self.progress(done)
-            data = following
+                self.progress(part.done)
 
 
 def _open_entries_start(keys: pl.Series, days: pl.Series | None) -> int:
@@ -551,133 +284,8 @@ def _entries_once(keys: pl.Series, seen: pl.DataFrame) -> pl.DataFrame:
     return seen.merge_sorted(hashes.to_frame("h"), key="h")
 
 
-def _line_breaks(frame: pl.DataFrame) -> int:
-    """Line breaks inside the cells of a part (each adds a line to the file)."""
-    total = frame.select(
-        pl.sum_horizontal(pl.all().str.count_matches("\n", literal=True).fill_null(0)).sum()
-    ).item()
-    return int(total or 0)
-
-
-_NUMERIC_RESULTS = frozenset(
-    f"r{i}" for i, name in enumerate(RESULT_FIELDS) if name not in ("category", "error", "warnings")
-)
-
-
-def _rewrites(frame: pl.DataFrame, names: list[str]) -> list[pl.Expr | None]:
-    """The columns ``names`` as the CSV writer must write them: "" as an empty cell (not a
-    quoted empty string), a cell a spreadsheet would run as a formula prefixed with '; None
-    for a column written as it is. The text columns are looked at in one pass."""
-    schema = frame.schema  # once: each look at it walks every column (10,000 columns: minutes)
-    text = [name for name in names if schema[name] == pl.String]
-    looked = frame.select(
-        *(pl.col(name).str.contains(_RISKY).any().alias(f"risky {name}") for name in text),
-        *((pl.col(name) == "").any().alias(f"empty {name}") for name in text),
-    ).row(0, named=True)
-    rewrites = []
-    for name in names:
-        cells = frame.get_column(name)
-        if name in text:
-            risky = looked[f"risky {name}"]
-            starts = cells.filter(cells.str.contains(_RISKY)).unique().to_list() if risky else []
-            rewrites.append(_rewrite(pl.col(name), starts, bool(looked[f"empty {name}"])))
-        else:  # categorical: few distinct values (the engine's categories, warnings)
-            distinct = cells.unique().drop_nulls().to_list()
-            rewrites.append(_rewrite(pl.col(name).cast(pl.String), distinct, "" in distinct))
-    return rewrites
-
-
-def _rewrite(column: pl.Expr, cells: list[str], empty: bool) -> pl.Expr | None:
-    """``column`` with those of its ``cells`` that would run as a formula neutralised and, if
-    it has ``empty`` strings, these as null; None when nothing changes."""
-    name = column.meta.output_name()
-    changed = {cell: neutralize_formula(cell) for cell in cells}
-    changed = {cell: safe for cell, safe in changed.items() if safe != cell}
-    if not changed and not empty:
-        return None
-    if changed:
-        column = column.replace(changed)
-    if empty:
-        column = pl.when(column == "").then(None).otherwise(column)
-    return column.alias(name)
-
-
-def _parse(
-    data: bytes, width: int, header: list[str] | None, separator: str = ","
-) -> pl.DataFrame | None:
-    """A part of the file (the first with its ``header``) as ``width`` string columns c0, c1,
-    ...; None when polars might read it otherwise than Python's csv module (the row path's)."""
-    if b"\x00" in data:
-        return None
-    carriage_returns = b"\r" in data
-    names = [f"c{i}" for i in range(width)]
-    try:
-        frame = pl.read_csv(
-            data,
-            has_header=False,
-            schema=pl.Schema(dict.fromkeys(names, pl.String)),
-            separator=separator,
-        )
-    except pl.exceptions.PolarsError:
-        return None  # not UTF-8, a stray quote, a row longer than the header...
-    if header is not None:
-        if frame.height < 2 or [cell or "" for cell in frame.row(0)] != header:
-            return None
-        frame = frame.slice(1)
-    # A blank line is no row to Python's csv module but a row of nulls to polars (and a row
-    # of empty cells is a row to both): leave such files to the row path.
-    if frame.select(pl.all_horizontal(pl.all().is_null()).any()).item():
-        return None
-    # Python's csv module ends a line at a lone "\r"; polars does not (a "\r\n" line end is
-    # read alike by both; any "\r" left in a cell sends the file to the row path).
-    if (
-        carriage_returns
-        and frame.select(pl.any_horizontal(pl.all().str.contains("\r", literal=True)).any()).item()
-    ):
-        return None
-    return frame
-
-
-def _chunks(path: Path, size: int) -> Iterator[bytes]:
-    """The file in parts of about ``size`` bytes, each ending at the end of a row (a line end
-    outside quotes: an even number of quotes before it)."""
-    with path.open("rb") as stream:
-        pending = b""
-        while block := stream.read(size):
-            data = pending + block
-            cut = _row_end(data)
-            if not cut and len(data) > 4 * size:
-                raise Declined  # no row end in sight (lone "\r" line ends?): the row path's
-            pending = data[cut:]
-            if cut:
-                yield data[:cut]
-        if pending:
-            yield pending
-
-
-def _as_utf8(data: bytes, codec: str) -> bytes:
-    """A part of a file in ``codec`` as UTF-8; Declined at bytes that are not ``codec`` (the
-    row path then says which cells it cannot read)."""
-    try:
-        return data.decode(codec).encode("utf-8")
-    except UnicodeDecodeError:
-        raise Declined from None
-
-
-def _row_end(data: bytes) -> int:
-    """Just after the last line end of ``data`` that is outside quotes; 0 when there is none."""
-    quotes = data.count(b'"')
-    end = len(data)
-    while (newline := data.rfind(b"\n", 0, end)) >= 0:
-        if (quotes - data.count(b'"', newline)) % 2 == 0:
-            return newline + 1
-        end = newline
-    return 0
-
-
 def price_csv(
     schedule: Schedule,
-    path: Path,
     table: InputTable,
     *,
     default_date: date,
@@ -685,55 +293,74 @@ def price_csv(
     chunk_bytes: int | None = None,
     progress: Callable[[int], None] | None = None,
     warning_style: str = "codes",
-) -> ColumnarFile | None:
-    """Price a CSV file as columns; None when the file is for the row path (see the module's
-    documentation). ``table`` is the file opened by :func:`~tariffcalc.tables.open_input`
-    (its header and column mapping; its rows are not read). The first part of the file is
-    priced here; the others as they are written (which may raise :class:`Declined`).
-    ``progress`` is told the bytes of the file done so far, after each part."""
-    codec = codecs.lookup(table.encoding).name
-    if codec not in ("utf-8", "utf-8-sig", *_TRANSCODED):
-        return None
-    if table.cells.fx_per_usd or table.cells.defaults or table.cut_off:
-        # Rates per dollar (not exact in decimals), cells filled in by a profile, a last line
-        # without its line end (the row path warns on that row): the row path's.
-        return None
-    try:
-        chunks = _chunks(path, chunk_bytes or CHUNK_BYTES)
-        transcoded = codec if codec in _TRANSCODED else None
-        return ColumnarFile(
-            schedule, scenario, table, default_date, chunks, transcoded, progress, warning_style
-        )
-    except (Declined, OSError):
-        return None
+) -> ColumnarFile:
+    """Price a CSV file as columns. ``table`` is the file opened by
+    :func:`~tariffcalc.tables.open_input` (its header, column mapping and cell format; its
+    rows are not read). The first part of the file is priced here; the others as they are
+    written (which may raise :class:`Declined`). ``progress`` is told the bytes of the file
+    done so far, after each part."""
+    parts = read_parts(table, chunk_bytes or CHUNK_BYTES)
+    return ColumnarFile(schedule, scenario, table, default_date, parts, progress, warning_style)
+
+
+def strip_cells(cells: pl.Series) -> pl.Series:
+    """Cells without the spaces around them, as Python's str.strip() has them (which knows
+    more spaces than ASCII's: those of cells outside ASCII are stripped one distinct cell at a
+    time)."""
+    keys = cells.str.strip_chars(ASCII_SPACE)
+    wide = cells.filter(cells.str.len_bytes() != cells.str.len_chars()).unique().to_list()
+    if not wide:
+        return keys
+    changed = {cell: cell.strip() for cell in wide}
+    return pl.select(
+        pl.when(cells.is_in(wide)).then(cells.replace(changed)).otherwise(keys).alias(cells.name)
+    ).to_series()
+
+
+def _inputs(frame: pl.DataFrame) -> list[str]:
+    """The columns of a part that hold the file's cells."""
+    return [name for name in frame.columns if name.startswith("c")]
 
 
 class _Pricing:
     """One part of a file priced as columns: distinct cells and keys resolved in Python (by
     the engine), the per-row arithmetic in polars queries. ``first_row`` rows and
-    ``first_line`` lines of the file come before it."""
+    ``first_line`` lines of the file come before it; ``last``: the file ends with it."""
 
     def __init__(
-        self, file: ColumnarFile, frame: pl.DataFrame, first_row: int, first_line: int
-    ) -> None:
+        self, file: ColumnarFile, frame: pl.DataFrame, first_row: int, first_line: int,
+        last: bool,
+    ) -> None:  # fmt: skip
         self.schedule, self.scenario, self.table = file.schedule, file.scenario, file.table
         self.default_date, self.resolver, self.summary = (
             file.default_date, file.resolver, file.summary
         )  # fmt: skip
         self.frame, self.first_row, self.first_line = frame, first_row, first_line
+        self.last = last
         self.fields = self.table.fields
+        self.defaults = dict(self.table.cells.defaults)
 
     def cell(self, name: str) -> pl.Expr:
-        """A field's cells, "" where empty or absent."""
-        if name not in self.fields:
-            return pl.lit("", pl.String)
-        return pl.col(f"c{self.fields[name]}").fill_null("")
+        """A field's cells, "" where empty or absent; an empty cell takes the profile's
+        default for the field, if it has one (as :func:`~tariffcalc.shipment.
+        shipment_from_fields` does)."""
+        cells = (
+            pl.col(f"c{self.fields[name]}").fill_null("")
+            if name in self.fields
+            else pl.lit("", pl.String)
+        )
+        default = self.defaults.get(name)
+        if default is None:
+            return cells
+        return (
+            pl.when(cells.str.strip_chars(ASCII_SPACE) == "").then(pl.lit(default)).otherwise(cells)
+        )
 
-    def run(self) -> ColumnarBatch | None:
+    def run(self) -> ColumnarBatch:
         thousands = self.table.cells.thousands
 
         def stripped(name: str) -> pl.Expr:
-            return self.cell(name).str.strip_chars(_ASCII_SPACE)
+            return self.cell(name).str.strip_chars(ASCII_SPACE)
 
         # Cells read as ASCII (NFKC, which the row path applies, changes no ASCII text), or
         # as Japanese files write a mode, a date or the origin, which the engine's own
@@ -746,7 +373,9 @@ class _Pricing:
                 return ascii_only
             return ascii_only | cells.str.contains(japanese).fill_null(False)
 
+        as_read = pl.col("raw").is_null() if "raw" in self.frame.columns else pl.lit(True)
         plain = pl.all_horizontal(
+            as_read,
             *(readable(name, f"c{i}") for name, i in self.fields.items() if name != "id"),
             *(stripped(name) == "" for name in _ROW_PATH_FIELDS),
         )
@@ -761,26 +390,30 @@ class _Pricing:
             pl.concat_str(self.cell("currency"), self.cell("fx_rate"), separator=_SEP).alias(
                 "pair"
             ),
-            pl.concat_str(*(self.cell(name) for name in _GOODS_FIELDS), separator=_SEP).alias(
-                "goods"
-            ),
-            stripped("entry").alias("entry"),
+            # (a row whose cells are not held as read has none: it may hold a NUL)
+            pl.when(as_read)
+            .then(pl.concat_str(*(self.cell(name) for name in GOODS_FIELDS), separator=_SEP))
+            .alias("goods"),
         )
+        if "entry" in self.fields:
+            entries = strip_cells(self.frame.get_column(f"c{self.fields['entry']}").fill_null(""))
+            keys = keys.with_columns(entries.alias("entry"))
+        else:
+            keys = keys.with_columns(pl.lit("", pl.String).alias("entry"))
         keys = keys.with_columns(*self._dates(keys), *self._modes(keys), *self._exchange(keys))
         # The cells as text are resolved: free them before the arithmetic.
         keys = self._terms(keys).drop("goods", "pair", "date_cell", "mode_cell", "key")
         numbers = self._amounts(keys)
         del keys
-        most = max(1000, _MAX_ROW_PATH_SHARE * numbers.height)
+        if self.last and self.table.cut_off:
+            # The file's last row has no line end: the engine prices it, with a warning.
+            last = pl.int_range(pl.len()) == pl.len() - 1
+            numbers = numbers.with_columns(pl.col("ok") & ~last)
         bad = numbers.select(pl.arg_where(~pl.col("ok"))).to_series().to_list()
-        if len(bad) > most:
-            return None
         if "entry" in self.fields:
             numbers = self._entry_shares(numbers, *self._classify(bad))
-        row_path = numbers.select(pl.arg_where(~pl.col("ok"))).to_series().to_list()
-        if len(row_path) > most:
-            return None
-        return self._assemble(numbers, row_path)
+        alone = numbers.select(pl.arg_where(~pl.col("ok"))).to_series().to_list()
+        return self._assemble(numbers, alone)
 
     # --- what the engine resolves once per distinct cell or key
 
@@ -831,7 +464,7 @@ class _Pricing:
                 known[text], rates[text] = False, None
                 continue
             rate = None if fee is None else hmf_rate(fee.hmf, mode)
-            rates[text] = None if rate is None else _millionths(rate)
+            rates[text] = None if rate is None else millionths(rate)
             known[text] = rate is None or rates[text] is not None
         column = pl.col("mode_cell")
         return [
@@ -856,7 +489,13 @@ class _Pricing:
             exponent = fx_rate.as_tuple().exponent
             assert isinstance(exponent, int)
             shift = max(0, -exponent)
-            places[pair], numerators[pair] = shift, int(fx_rate.scaleb(shift))
+            numerator = int(fx_rate.scaleb(shift))
+            if self.table.cells.fx_per_usd or numerator > _INT64_MAX:
+                # A rate per dollar (--fx-per-usd) makes a value in dollars of 28 digits that
+                # no whole number of cents' fractions holds: the engine prices such rows.
+                numerators[pair] = places[pair] = None
+            else:
+                places[pair], numerators[pair] = shift, numerator
         column = pl.col("pair")
         return [
             column.replace_strict(numerators, return_dtype=pl.Int64).alias("fx_num"),
@@ -866,22 +505,22 @@ class _Pricing:
     def _terms(self, keys: pl.DataFrame) -> pl.DataFrame:
         """Resolve each distinct (goods, metal declared, mode given, period) and add each
         row's index into ``self.terms`` (column ``term``)."""
-        goods_texts = keys.get_column("goods").unique().to_list()
+        goods_texts = keys.get_column("goods").drop_nulls().unique().to_list()
         goods_ids = {text: i for i, text in enumerate(goods_texts)}
         # One integer per key: goods, the two declarations, then the day (an ordinal < 2**22).
         key = (
-            pl.col("goods").replace_strict(goods_ids, return_dtype=pl.Int64) * 4
+            pl.col("goods").replace_strict(goods_ids, default=None, return_dtype=pl.Int64) * 4
             + pl.col("metal").cast(pl.Int64) * 2
             + pl.col("mode_given").cast(pl.Int64)
         ) * 2**22 + pl.col("when")
         keys = keys.with_columns(key.alias("key"))
         distinct = keys.get_column("key").drop_nulls().unique().to_list()
-        self.terms: list[_Terms] = []
+        self.terms: list[Terms] = []
         index: dict[int, int | None] = {}
         for number in distinct:
             declared, when = divmod(number, 2**22)
             goods_id, flags = divmod(declared, 4)
-            goods = dict(zip(_GOODS_FIELDS, goods_texts[goods_id].split(_SEP), strict=True))
+            goods = dict(zip(GOODS_FIELDS, goods_texts[goods_id].split(_SEP), strict=True))
             on = date.fromordinal(when)
             terms = self.resolver.terms(
                 goods, bool(flags & 2), bool(flags & 1), on, when in self.dated_days
@@ -908,7 +547,7 @@ class _Pricing:
         for when in keys.get_column("when").drop_nulls().unique().to_list():
             on = date.fromordinal(when)
             found = None if fee is None else mpf_terms(fee.mpf, on)
-            rate = None if found is None else _millionths(found[0])
+            rate = None if found is None else millionths(found[0])
             # Informal entries (fees.informal_mpf): largest value, chapter 99 threshold, flat.
             informal = None if fee is None else informal_terms(fee.mpf, on)
             small = (None, None, None) if informal is None else (
@@ -929,7 +568,7 @@ class _Pricing:
             return (pl.col(units) * pl.col("fx_num") + scale // 2) // scale
 
         def cents_of(base: pl.Expr, rate: pl.Expr) -> pl.Expr:
-            return (base * rate + _HALF_RATE) // _RATE_SCALE
+            return (base * rate + _HALF_RATE) // RATE_SCALE
 
         # Each stage keeps only what the next needs: a million rows of a column is 8 MB.
         query = keys.lazy().select(
@@ -1004,7 +643,7 @@ class _Pricing:
             (pl.col("base_duty") + pl.col("additional_duty")).alias("total_duty")
         )
         # The effective rate: total / value to 6 places, half-even (Decimal's quantize).
-        scaled = pl.col("total_duty") * _RATE_SCALE
+        scaled = pl.col("total_duty") * RATE_SCALE
         quotient, remainder = scaled // cv, scaled % cv
         up = (2 * remainder > cv) | ((2 * remainder == cv) & (quotient % 2 == 1))
 
@@ -1013,9 +652,7 @@ class _Pricing:
             """The MPF of an entry of this value (fees.entry_mpf): an entry of one line
             small enough, with no article over the threshold under a chapter 99 duty, pays
             the flat informal fee."""
-            formal = cents_of(value, pl.col("mpf_rate")).clip(
-                pl.col("mpf_low"), pl.col("mpf_high")
-            )
+            formal = cents_of(value, pl.col("mpf_rate")).clip(pl.col("mpf_low"), pl.col("mpf_high"))
             small = pl.col("informal_flat").is_not_null() & (value <= pl.col("informal_max"))
             informal = small & ~((value > pl.col("informal_over")) & (pl.col("chapter_99") == 1))
             if lines is not None:
@@ -1040,11 +677,10 @@ class _Pricing:
         position = self.fields["entry"]
         tainted: set[str] = set()
         uncounted, rows = [], []  # (row, entry), cells of the rows the entry scan leaves out
-        for row, cells in zip(bad, self.frame.gather(bad).iter_rows(), strict=True):
-            key = (cells[position] or "").strip()
+        for row, row_cells in zip(bad, cells_as_read(self.frame, bad), strict=True):
+            key = (row_cells[position] if position < len(row_cells) else "").strip()
             if not key:
                 continue
-            row_cells = [cell or "" for cell in cells]
             if entry_line(self.fields, row_cells, self.default_date, self.table.cells) is not None:
                 tainted.add(key)  # counted in its entry: the entry is the row path's
             else:
@@ -1185,12 +821,12 @@ class _Pricing:
         landed = pl.col("cv") + pl.col("total_duty") + fees
         results = {
             "category": pl.col("category"),
-            **{name: _money(pl.col(name)) for name in money},
-            "effective_rate": _rate(pl.col("effective_rate")),
+            **{name: as_money(pl.col(name)) for name in money},
+            "effective_rate": rate_text(pl.col("effective_rate")),
             "status": pl.lit(STATUS_OK),
             "error": pl.lit(None, pl.String),
-            "total_fees": _money(fees),
-            "landed_cost": _money(landed),
+            "total_fees": as_money(fees),
+            "landed_cost": as_money(landed),
             "warnings": pl.col("warnings"),
         }
         names = [f"r{i}" for i in range(len(RESULT_FIELDS))]
@@ -1200,7 +836,7 @@ class _Pricing:
         # Money stays Decimal (the CSV writer prints it as format_money does: "1234.50");
         # the engine's categories and warnings stay categorical: both save memory and time.
         cast: dict[str, Any] = {"category": pl.Categorical, "warnings": pl.Categorical}
-        cast.update(dict.fromkeys((*money, "total_fees", "landed_cost"), _MONEY))
+        cast.update(dict.fromkeys((*money, "total_fees", "landed_cost"), MONEY))
         cells = [
             pl.when(ok)
             .then(results[field])
@@ -1209,7 +845,7 @@ class _Pricing:
             for field, name in zip(RESULT_FIELDS, names, strict=True)
         ]
         numbers = numbers.with_row_index("row_index")
-        return ColumnarBatch(self.frame, numbers, row_results, cells)
+        return ColumnarBatch(self.frame.select(_inputs(self.frame)), numbers, row_results, cells)
 
     def _summary(self, priced: pl.LazyFrame) -> None:
         """Count the rows priced here into the file's summary."""
@@ -1229,13 +865,13 @@ class _Pricing:
             self.summary.rows += row["rows"]
             part = CategoryTotals(
                 rows=row["rows"],
-                customs_value=_dollars(row["cv"]),
-                base_duty=_dollars(row["base_duty"]),
+                customs_value=dollars(row["cv"]),
+                base_duty=dollars(row["base_duty"]),
                 base_unknown_rows=row["base_unknown"],
-                additional_duty=_dollars(row["additional_duty"]),
-                on_hold_duty=_dollars(row["on_hold_duty"]),
-                ieepa_duty=_dollars(row["ieepa_duty"]),
-                total_fees=_dollars(row["fees"]),
+                additional_duty=dollars(row["additional_duty"]),
+                on_hold_duty=dollars(row["on_hold_duty"]),
+                ieepa_duty=dollars(row["ieepa_duty"]),
+                total_fees=dollars(row["fees"]),
                 fees_unknown_rows=row["fees_unknown"],
             )
             self.summary.by_category.setdefault(row["category"], CategoryTotals()).merge(part)
@@ -1246,13 +882,12 @@ class _Pricing:
     def _price_row_path(self, names: list[str], row_path: list[int]) -> pl.DataFrame:
         """Price the rows the columnar path leaves alone with the row path, in file order:
         their row numbers (from 0) and result columns (``<name>_row_path``)."""
-        inputs = [f"c{i}" for i in range(len(self.table.header))]
-        picked = self.frame.select(inputs).gather(row_path)
+        picked = cells_as_read(self.frame, row_path)
         table = self.table
 
         def rows(lines: Iterator[int]) -> Iterator[tuple[int, int, list[str]]]:
-            for index, line, cells in zip(row_path, lines, picked.iter_rows(), strict=True):
-                yield self.first_row + index + 1, line, [cell or "" for cell in cells]
+            for index, line, cells in zip(row_path, lines, picked, strict=True):
+                yield self.first_row + index + 1, line, cells
 
         entries = None
         if "entry" in self.fields:
@@ -1261,6 +896,8 @@ class _Pricing:
             entries = scan_entries(scan, self.default_date)
         lines = self._line_numbers(row_path)
         subset = _subset(table, rows(lines), self.fields)
+        if self.last and table.cut_off and row_path and row_path[-1] == self.frame.height - 1:
+            subset = replace(subset, cut_off=True)  # its last row is the file's
         results: list[list[str | None]] = []
         try:
             for _number, _inputs, cells in price_rows(
@@ -1282,14 +919,19 @@ class _Pricing:
         """The line on which each of ``rows`` ends in the file, as Python's csv module counts:
         the header's lines, then each row's, a line break in a quoted cell adding one. Lines
         appear only in the summary's first errors, so once it has them all, 0 is given."""
+        read = self.frame.get_column("line") if "line" in self.frame.columns else None
+        inputs = self.frame.select(_inputs(self.frame))
         counted = self.first_line
         done = 0  # rows counted so far
         for row in rows:
             if len(self.summary.first_errors) >= FIRST_ERRORS:
                 yield 0
                 continue
-            span = self.frame.slice(done, row + 1 - done)
-            counted += span.height + _line_breaks(span)
+            if read is not None and read[row] is not None:  # read by Python's csv module
+                yield read[row]
+                continue
+            span = inputs.slice(done, row + 1 - done)
+            counted += span.height + line_breaks(span)
             done = row + 1
             yield counted
 
@@ -1330,30 +972,6 @@ def _units(text: pl.Expr) -> pl.Expr:
     digits = text.str.replace(".", "", literal=True).cast(pl.Int64, strict=False)
     units = digits * pl.lit(10, pl.Int64).pow(4 - places.cast(pl.Int64))
     return pl.when(text.str.contains(_AMOUNT)).then(units).otherwise(None)
-
-
-_MONEY = pl.Decimal(38, 2)
-
-
-def _money(cents: pl.Expr) -> pl.Expr:
-    """Cents as a Decimal of 2 places, which polars writes as format_money does: "1234.50"."""
-    return cents.cast(pl.Decimal(38, 0)) * pl.lit(_CENT, _MONEY)
-
-
-def _rate(millionths: pl.Expr) -> pl.Expr:
-    """A rate in millionths as format_rate writes it: no trailing zeros, "0" for zero."""
-    text = (millionths.cast(pl.Decimal(38, 0)) * pl.lit(_MILLIONTH, pl.Decimal(38, 6))).cast(
-        pl.String
-    )
-    return text.str.strip_chars_end("0").str.strip_chars_end(".")
-
-
-_CENT = Decimal("0.01")
-_MILLIONTH = Decimal("0.000001")
-
-
-def _dollars(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2)
 
 
 __all__ = ["CHUNK_BYTES", "ColumnarFile", "Declined", "price_csv", "pricing_dates"]

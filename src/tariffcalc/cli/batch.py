@@ -397,12 +397,13 @@ def _price_columnar(
     from ..columnar import Declined, price_csv
 
     with job.open() as table:
-        priced = price_csv(
-            schedule, input_file, table, default_date=on, scenario=scenario, progress=progress,
-            warning_style=job.warnings,
-        )  # fmt: skip
-    if priced is None:
-        return None
+        try:
+            priced = price_csv(
+                schedule, table, default_date=on, scenario=scenario, progress=progress,
+                warning_style=job.warnings,
+            )  # fmt: skip
+        except Declined:
+            return None
 
     def write(stream: IO[Any]) -> None:
         if job.bom:

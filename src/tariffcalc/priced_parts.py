@@ -1,0 +1,154 @@
+"""A part of a batch file, priced: its input cells, each row's numbers, the results of the rows
+the engine priced alone, and how its result cells are written (CSV as Python's csv module
+writes it, Parquet and JSON with every cell as text)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import IO, Any
+
+import polars as pl
+
+from .outputs import RESULT_FIELDS, neutralize_formula
+
+_RISKY = r"^[=@\t+\-]"
+
+
+@dataclass
+class ColumnarBatch:
+    """A priced part of a file, ready to write: its input cells, the numbers of each row, the
+    results of the rows the row path priced, and the expressions of the result cells."""
+
+    inputs: pl.DataFrame
+    numbers: pl.DataFrame  # with row_index
+    row_results: pl.DataFrame  # row_index and <result>_row_path cells
+    cells: list[pl.Expr]
+
+    def cells_names(self) -> list[str]:
+        return [cell.meta.output_name() for cell in self.cells]
+
+    def parts(self, rows: int) -> Iterator[pl.DataFrame]:
+        """The output, a slice of rows at a time (its result cells exist only while written)."""
+        for start in range(0, self.inputs.height, rows):
+            numbers = self.numbers.slice(start, rows).lazy()
+            results = numbers.join(
+                self.row_results.lazy(), on="row_index", how="left", maintain_order="left"
+            ).select(self.cells)
+            yield pl.concat(
+                [self.inputs.slice(start, rows), results.collect(engine="in-memory")],
+                how="horizontal",
+            )
+
+    def write_csv_rows(self, stream: IO[Any], rows: int) -> None:
+        """The rows as the row path's CSV writer writes them (formula cells neutralised,
+        minimal quoting, empty cells empty, "\n" line ends), ``rows`` at a time."""
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            stream.flush()
+        # The input cells are looked at once, the result cells a part at a time (money and
+        # rates never start a formula and are never empty strings).
+        inputs = _rewrites(self.inputs, self.inputs.columns)
+        results = [name for name in self.cells_names() if name not in _NUMERIC_RESULTS]
+        for part in self.parts(rows):
+            rewrites = [*inputs, *_rewrites(part, results)]
+            part = part.with_columns(rewrite for rewrite in rewrites if rewrite is not None)
+            if buffer is not None:
+                part.write_csv(buffer, include_header=False, line_terminator="\n", null_value="")
+            else:
+                stream.write(part.write_csv(None, include_header=False, line_terminator="\n"))
+        if buffer is not None:
+            buffer.flush()
+
+    def text_parts(self, rows: int) -> Iterator[pl.DataFrame]:
+        """The rows as the row path's Parquet and JSON writers have them: every column text,
+        the input cells as read ("" when empty), results null where they have no value."""
+        for part in self.parts(rows):
+            yield part.select(
+                *(pl.col(name).fill_null("") for name in self.inputs.columns),
+                *(pl.col(name).cast(pl.String) for name in self.cells_names()),
+            )
+
+    def parquet_tables(self, schema: Any, rows: int) -> Iterator[Any]:
+        import pyarrow as pa
+
+        for text in self.text_parts(rows):
+            columns = [column.cast(pa.string()) for column in text.to_arrow().columns]
+            yield pa.Table.from_arrays(columns, schema=schema)
+
+    def json_lines(self, keys: list[str], rows: int) -> Iterator[bytes]:
+        """The rows as the row path writes JSON Lines (``json.dumps`` of each row with compact
+        separators, not ASCII-escaped), UTF-8, ``rows`` at a time."""
+        for text in self.text_parts(rows):
+            out = io.BytesIO()
+            text.rename(dict(zip(text.columns, keys, strict=True))).write_ndjson(out)
+            yield out.getvalue()
+
+
+_NUMERIC_RESULTS = frozenset(
+    f"r{i}" for i, name in enumerate(RESULT_FIELDS) if name not in ("category", "error", "warnings")
+)
+
+
+def _rewrites(frame: pl.DataFrame, names: list[str]) -> list[pl.Expr | None]:
+    """The columns ``names`` as the CSV writer must write them: "" as an empty cell (not a
+    quoted empty string), a cell a spreadsheet would run as a formula prefixed with '; None
+    for a column written as it is. The text columns are looked at in one pass."""
+    schema = frame.schema  # once: each look at it walks every column (10,000 columns: minutes)
+    text = [name for name in names if schema[name] == pl.String]
+    looked = frame.select(
+        *(pl.col(name).str.contains(_RISKY).any().alias(f"risky {name}") for name in text),
+        *((pl.col(name) == "").any().alias(f"empty {name}") for name in text),
+    ).row(0, named=True)
+    rewrites = []
+    for name in names:
+        cells = frame.get_column(name)
+        if name in text:
+            risky = looked[f"risky {name}"]
+            starts = cells.filter(cells.str.contains(_RISKY)).unique().to_list() if risky else []
+            rewrites.append(_rewrite(pl.col(name), starts, bool(looked[f"empty {name}"])))
+        else:  # categorical: few distinct values (the engine's categories, warnings)
+            distinct = cells.unique().drop_nulls().to_list()
+            rewrites.append(_rewrite(pl.col(name).cast(pl.String), distinct, "" in distinct))
+    return rewrites
+
+
+def _rewrite(column: pl.Expr, cells: list[str], empty: bool) -> pl.Expr | None:
+    """``column`` with those of its ``cells`` that would run as a formula neutralised and, if
+    it has ``empty`` strings, these as null; None when nothing changes."""
+    name = column.meta.output_name()
+    changed = {cell: neutralize_formula(cell) for cell in cells}
+    changed = {cell: safe for cell, safe in changed.items() if safe != cell}
+    if not changed and not empty:
+        return None
+    if changed:
+        column = column.replace(changed)
+    if empty:
+        column = pl.when(column == "").then(None).otherwise(column)
+    return column.alias(name)
+
+
+MONEY = pl.Decimal(38, 2)
+
+
+def as_money(cents: pl.Expr) -> pl.Expr:
+    """Cents as a Decimal of 2 places, which polars writes as format_money does: "1234.50"."""
+    return cents.cast(pl.Decimal(38, 0)) * pl.lit(_CENT, MONEY)
+
+
+def rate_text(millionths: pl.Expr) -> pl.Expr:
+    """A rate in millionths as format_rate writes it: no trailing zeros, "0" for zero."""
+    text = (millionths.cast(pl.Decimal(38, 0)) * pl.lit(_MILLIONTH, pl.Decimal(38, 6))).cast(
+        pl.String
+    )
+    return text.str.strip_chars_end("0").str.strip_chars_end(".")
+
+
+_CENT = Decimal("0.01")
+_MILLIONTH = Decimal("0.000001")
+
+
+def dollars(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
