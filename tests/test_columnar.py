@@ -108,7 +108,17 @@ def test_a_file_priced_a_part_at_a_time(tmp_path: Path, schedule, chunk_bytes: i
     assert got is not None
 
 
-def test_an_entry_in_two_parts_sends_the_file_to_the_row_path(tmp_path: Path, schedule):
+class _Pipe(io.StringIO):
+    """An output that cannot be rewound."""
+
+    def seekable(self) -> bool:
+        return False
+
+
+def test_entries_spread_over_parts_are_priced_in_two_passes(tmp_path: Path, schedule):
+    """A shuffled file: an entry turns up again in a later part, what was written is taken
+    back and the file priced in two passes (the entries' totals, then the rows); to an output
+    that cannot be rewound, in two passes from the start. Both as the engine prices the rows."""
     source = tmp_path / "generated.csv"
     generate.write(600, source, seed=10)
 
@@ -118,10 +128,26 @@ def test_an_entry_in_two_parts_sends_the_file_to_the_row_path(tmp_path: Path, sc
         return [rows[0], *body]
 
     target = rewrite(source, tmp_path / "shuffled.csv", shuffled)
-    with pytest.raises(Declined):
-        columnar(schedule, target, chunk_bytes=2_000)
-    # In one part, the same file is priced as columns.
-    assert assert_same_as_row_path(schedule, target) is not None
+    got = assert_same_as_row_path(schedule, target, chunk_bytes=2_000)
+    with open_input(target) as table:
+        priced = price_csv(schedule, table, default_date=ON, chunk_bytes=2_000)
+    piped = _Pipe()
+    priced.write_csv(piped)
+    assert priced.spread is not None
+    assert piped.getvalue().encode("utf-8") == got[0]
+    same_summary(priced.summary, got[1])
+    for fmt in ("json", "jsonl"):
+        with open_input(target) as table:
+            entries = scan_entries(table, ON)
+        with open_input(target) as table:
+            expected = io.StringIO()
+            price_table(schedule, table, expected, fmt=fmt, default_date=ON, entries=entries,
+                        fast=False)  # fmt: skip
+        with open_input(target) as table:
+            priced = price_csv(schedule, table, default_date=ON, chunk_bytes=2_000)
+        written = io.StringIO()
+        priced.write_json(written, lines=fmt == "jsonl")
+        assert written.getvalue() == expected.getvalue()
 
 
 @pytest.mark.parametrize("chunk_bytes", [3_000, 20_000])
@@ -158,7 +184,7 @@ def test_a_file_in_date_order_with_entries_interleaved(tmp_path: Path, schedule,
     assert got is not None and got[1].failed > 20
 
 
-def test_the_command_falls_back_to_the_row_path_when_a_part_declines(
+def test_the_command_prices_files_in_any_order_alike(
     tmp_path: Path, schedule, monkeypatch
 ):
     from typer.testing import CliRunner
@@ -187,7 +213,7 @@ def test_the_command_falls_back_to_the_row_path_when_a_part_declines(
 
 def test_output_to_stdout_in_parts_and_after_a_decline(tmp_path: Path, schedule, monkeypatch):
     """To stdout, a file of many parts goes out whole once priced (spooled): the same bytes as
-    with -o; when a later part declines, only the row path's output goes out."""
+    with -o; when a later part finds an entry again, only the two passes' output goes out."""
     from typer.testing import CliRunner
 
     from tariffcalc import columnar as columnar_module
@@ -198,7 +224,7 @@ def test_output_to_stdout_in_parts_and_after_a_decline(tmp_path: Path, schedule,
     shuffled = rewrite(source, tmp_path / "shuffled.csv",
                        lambda rows: [rows[0], *sorted(rows[1:], key=lambda row: row[-3])])
     monkeypatch.setattr(columnar_module, "CHUNK_BYTES", 2_000)
-    declined: list[bool] = []  # per file: whether a later part sent it to the row path
+    declined: list[bool] = []  # per file: whether a later part found an entry again
     monkeypatch.setattr(columnar_module, "_entries_once",
                         _noting(declined, columnar_module._entries_once))
     for path in (source, shuffled):
@@ -663,3 +689,39 @@ def test_japanese_cells_both_ways(tmp_path: Path, schedule):
         csv.writer(handle).writerows([header, *body])
     got = assert_same_as_row_path(schedule, source)
     assert got is not None, "the columnar path must take Japanese modes, dates and origin"
+
+
+# Entry E1 spread over the parts of a small part size: its MPF is shared over all its rows,
+# the last row taking the remainder; E2 has a row the engine refuses (all its rows are then
+# the engine's, with E2's MPF shared as the entry scan counts it); E3's rows have two dates.
+SPREAD = HEADER + "".join(
+    f"{n},{entry},{hts},{value},{day},,,,,ocean,\n"
+    for n, (entry, hts, value, day) in enumerate([
+        ("E1", "8703.23.01", "120000", "2025-05-03"),
+        ("E2", "8703.23.01", "90000", "2025-05-03"),
+        ("E3", "8703.23.01", "5000", "2025-05-03"),
+        *[("", "8711.50.00", "1000", "2025-05-03")] * 6,
+        ("E1", "8708.30.50", "333333.33", "2025-05-03"),
+        ("E2", "8703.2401x", "1000", "2025-05-03"),
+        *[("", "8711.50.00", "1000", "2025-05-03")] * 6,
+        ("E3", "8703.23.01", "7000", "2025-06-03"),
+        ("E2", "8703.23.01", "250000", "2025-05-03"),
+        ("E1", "8703.23.01", "777.77", "2025-05-03"),
+    ], start=1)
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("chunk_bytes", [200, 600, CHUNK_BYTES])
+def test_spread_entries_with_refused_rows_and_two_dates(tmp_path: Path, schedule,
+                                                        chunk_bytes: int):  # fmt: skip
+    source = tmp_path / "spread.csv"
+    source.write_text(SPREAD, encoding="utf-8")
+    got = assert_same_as_row_path(schedule, source, chunk_bytes=chunk_bytes)
+    rows = list(csv.DictReader(io.StringIO(got[0].decode("utf-8"), newline="")))
+    e1 = [row for row in rows if row["entry"] == "E1"]
+    # By hand: E1 is 454,111.10 USD, so its MPF is FY2025's maximum (tariffs.yaml, fees.mpf:
+    # 2024-10-01..2025-09-30, maximum 634.62), shared by value: 634.62 x 120,000 / 454,111.10
+    # = 167.697 -> 167.70; x 333,333.33 / 454,111.10 = 465.830 -> 465.83; the last row the
+    # rest, 634.62 - 167.70 - 465.83 = 1.09.
+    assert [row["mpf"] for row in e1] == ["167.70", "465.83", "1.09"]
+    assert got[1].failed == 2  # E2's refused row, E3's row of another date

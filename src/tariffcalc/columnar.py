@@ -51,7 +51,8 @@ from .batch import (
     price_rows,
     probe_shipment,
 )
-from .entries import entry_line, scan_entries
+from .entries import EntryBook, entry_line, scan_entries
+from .entry_fees import EntryTotals, cents_of, entry_shares, mpf_of, spread_shares
 from .errors import TariffError
 from .fees import hmf_rate, informal_terms, mpf_terms
 from .outputs import (
@@ -63,7 +64,7 @@ from .outputs import (
     unique_names,
 )
 from .priced_parts import MONEY, ColumnarBatch, as_money, dollars, rate_text
-from .reader import ASCII_SPACE, CHUNK_BYTES, FilePart, cells_as_read, line_breaks, read_parts
+from .reader import ASCII_SPACE, CHUNK_BYTES, cells_as_read, line_breaks, read_parts
 from .resolution import GOODS_FIELDS, RATE_SCALE, Resolver, Terms, millionths, pricing_dates
 from .rules import Schedule
 from .shipment import MODE_WORDS, parse_date
@@ -71,9 +72,7 @@ from .tables import InputTable
 
 _WRITE_ROWS = 250_000  # rows of output made and written at a time (a part has about 500,000)
 _JSON_ROWS = 50_000  # the same for JSON (each row's text is about 2.6 times as long)
-_HALF_RATE = RATE_SCALE // 2
 _MAX_LINE_CENTS = 10**11  # 1,000,000,000 USD: every product below stays within 64 bits
-_MAX_ENTRY_CENTS = 10**12
 _INT64_MAX = 2**63 - 1
 _SEP = "\x00"  # joins cells into one key: a file with a NUL byte is left to the row path
 _AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,4})?$"
@@ -94,9 +93,14 @@ class Declined(Exception):
 
 
 class ColumnarFile:
-    """A file priced as columns, a part at a time as it is written. An entry's rows must not
-    be spread over two parts: an entry found again in a later part raises :class:`Declined`
-    while writing."""
+    """A file priced as columns, a part at a time as it is written (memory holds one part).
+
+    An entry's rows are usually in one part (parts are cut so that files in entry order or
+    in date order keep them together). When an entry turns up again in a later part, what
+    was written is taken back (the output is rewound) and the file is priced again in two
+    passes: the first gathers every entry's totals, the second shares each entry's MPF
+    among its rows wherever they are (:mod:`~tariffcalc.entry_fees`). An output that cannot
+    be rewound (a pipe) is priced in two passes from the start if the file has entries."""
 
     def __init__(
         self,
@@ -104,79 +108,133 @@ class ColumnarFile:
         scenario: str | None,
         table: InputTable,
         default_date: date,
-        parts: Iterator[FilePart],
+        chunk_bytes: int = CHUNK_BYTES,
         progress: Callable[[int], None] | None = None,
         warning_style: str = "codes",
     ) -> None:
-        """``parts``: the file's rows (:func:`~tariffcalc.reader.read_parts`); ``progress`` is
-        told the bytes of the file priced and written so far, after each part;
-        ``warning_style`` how rows carry their warnings (codes or text)."""
+        """``table``: the file opened by :func:`~tariffcalc.tables.open_input`;
+        ``chunk_bytes``: about how much of it is priced at a time; ``progress`` is told the
+        bytes of the file priced and written so far, after each part; ``warning_style`` how
+        rows carry their warnings (codes or text)."""
         self.schedule, self.scenario, self.table = schedule, scenario, table
-        self.progress = progress
+        self.chunk_bytes, self.progress, self.warning_style = chunk_bytes, progress, warning_style
         self.default_date, self.header = default_date, table.header + result_columns(table.header)
         self.summary = BatchSummary(warning_style=warning_style)
         self.resolver = Resolver(schedule, scenario, warning_style)
         self._unreadable_days: dict[str, bool] = {}
-        self._batches = self._priced(parts)
-        self._first: ColumnarBatch | None = next(self._batches, None)
+        # Entries spread over the file: their totals (None: entries kept within parts), the
+        # entries the engine prices, and the MPF handed out so far to entries still open.
+        self.spread: EntryTotals | None = None
+        self.book: EntryBook | None = None
+        self.handed = pl.DataFrame(schema={"entry": pl.String, "handed": pl.Int64})
 
     def batches(self) -> Iterator[ColumnarBatch]:
-        """The priced parts, each once (memory holds one part at a time)."""
-        first, self._first = self._first, None
-        if first is not None:
-            yield first
-            del first
-        yield from self._batches
+        """The priced parts, each once (memory holds one part at a time); :class:`Declined`
+        when an entry is spread over parts (see :meth:`spread_entries`)."""
+        if self.spread is not None:
+            yield from self._priced_in_two_passes()
+        else:
+            yield from self._priced()
+
+    def spread_entries(self) -> None:
+        """Price the file again from the start, in two passes (entries spread over parts)."""
+        self.summary = BatchSummary(warning_style=self.warning_style)
+        self.spread, self.book = EntryTotals(), None
+        self.handed = self.handed.clear()
 
     def write_csv(self, stream: IO[Any], rows: int = _WRITE_ROWS) -> None:
-        csv_writer(stream).writerow([neutralize_formula(name) for name in self.header])
-        batches = self.batches()
-        while (batch := next(batches, None)) is not None:
-            batch.write_csv_rows(stream, rows)
-            del batch  # before the next part is priced: one part in memory at a time
+        def write() -> None:
+            csv_writer(stream).writerow([neutralize_formula(name) for name in self.header])
+            batches = self.batches()
+            while (batch := next(batches, None)) is not None:
+                batch.write_csv_rows(stream, rows)
+                del batch  # before the next part is priced: one part in memory at a time
+
+        self._rewound_if_spread(stream, write)
 
     def write_parquet(self, stream: IO[bytes], rows: int = 100_000) -> None:
         """Row groups of ``rows`` rows (arrow copies each)."""
         import pyarrow.parquet as pq
 
         schema = parquet_schema(self.header)
-        with pq.ParquetWriter(stream, schema) as writer:
-            batches = self.batches()
-            while (batch := next(batches, None)) is not None:
-                for table in batch.parquet_tables(schema, rows):
-                    writer.write_table(table)
-                del batch, table  # before the next part is priced
+
+        def write() -> None:
+            with pq.ParquetWriter(stream, schema) as writer:
+                batches = self.batches()
+                while (batch := next(batches, None)) is not None:
+                    for table in batch.parquet_tables(schema, rows):
+                        writer.write_table(table)
+                    del batch, table  # before the next part is priced
+
+        self._rewound_if_spread(stream, write)
 
     def write_json(self, stream: IO[str], lines: bool, rows: int = _JSON_ROWS) -> None:
         """JSON Lines, or (``lines`` False) a JSON array of one row a line, as the row path."""
         buffer = getattr(stream, "buffer", None)
-        if buffer is not None:
-            stream.flush()
+        keys = unique_names(self.header)
 
-        def write(data: bytes) -> None:
+        def put(data: bytes) -> None:
             if buffer is not None:
                 buffer.write(data)
             else:
                 stream.write(data.decode("utf-8"))
 
-        keys = unique_names(self.header)
-        written = False
-        if not lines:
-            write(b"[")
-        batches = self.batches()
-        while (batch := next(batches, None)) is not None:
-            for data in batch.json_lines(keys, rows):
-                if not lines and data:
-                    # A row's JSON holds no line break: each one ends a row.
-                    data = (b",\n" if written else b"\n") + data[:-1].replace(b"\n", b",\n")
-                    written = True
-                write(data)
-                del data
-            del batch  # before the next part is priced
-        if not lines:
-            write(b"\n]\n" if written else b"]\n")
-        if buffer is not None:
-            buffer.flush()
+        def write() -> None:
+            written = False
+            if not lines:
+                put(b"[")
+            batches = self.batches()
+            while (batch := next(batches, None)) is not None:
+                for data in batch.json_lines(keys, rows):
+                    if not lines and data:
+                        # A row's JSON holds no line break: each one ends a row.
+                        data = (b",\n" if written else b"\n") + data[:-1].replace(b"\n", b",\n")
+                        written = True
+                    put(data)
+                    del data
+                del batch  # before the next part is priced
+            if not lines:
+                put(b"\n]\n" if written else b"]\n")
+            if buffer is not None:
+                buffer.flush()
+
+        self._rewound_if_spread(stream, write)
+
+    def _rewound_if_spread(self, stream: IO[Any], write: Callable[[], None]) -> None:
+        """``write`` the output; if an entry turns out to be spread over parts, rewind
+        ``stream`` to where it was and write it again from two passes."""
+        stream.flush()
+        target = getattr(stream, "buffer", stream)
+        try:
+            start = target.tell() if target.seekable() else None
+        except (OSError, ValueError):
+            start = None
+        if start is None and "entry" in self.table.fields and self.spread is None:
+            self.spread_entries()  # nothing written can be taken back: two passes now
+        try:
+            write()
+        except Declined:
+            if start is None:
+                raise
+            stream.flush()
+            target.seek(start)
+            target.truncate()
+            self.spread_entries()
+            write()
+
+    def _priced_in_two_passes(self) -> Iterator[ColumnarBatch]:
+        spread = self.spread
+        assert spread is not None
+        size = max(1, self.table.path.stat().st_size) if self.table.path else 1
+        first_row = 0
+        for part in read_parts(self.table, self.chunk_bytes):
+            _Pricing(self, part.frame, first_row, 0, part.last).run()
+            first_row += part.frame.height
+            if self.progress is not None:
+                self.progress(part.done // 2)
+        spread.close()
+        self.book = spread.book()
+        yield from self._priced(lambda done: (size + done) // 2)
 
     def _entry_keys(self, frame: pl.DataFrame, entry: str, days: pl.Series | None) -> pl.Series:
         """Each row's entry as the entry scan reads it, "" for none; also "" for a row whose
@@ -205,14 +263,15 @@ class ColumnarFile:
             self._unreadable_days[text] = unreadable
         return self._unreadable_days[text]
 
-    def _priced(self, parts: Iterator[FilePart]) -> Iterator[ColumnarBatch]:
+    def _priced(self, done: Callable[[int], int] = int) -> Iterator[ColumnarBatch]:
+        """The parts priced in one pass (``done``: the progress of a part's bytes)."""
         header, fields = self.table.header, self.table.fields
-        entry = f"c{fields['entry']}" if "entry" in fields else None
+        entry = f"c{fields['entry']}" if "entry" in fields and self.spread is None else None
         day = f"c{fields['date']}" if "date" in fields else None
         first_row, first_line = 0, 1 + sum(name.count("\n") for name in header)
         seen = pl.DataFrame({"h": pl.Series([], dtype=pl.UInt64)})  # the entries written
         carry: pl.DataFrame | None = None  # rows of entries that may go on in the next part
-        for part in parts:
+        for part in read_parts(self.table, self.chunk_bytes):
             frame = part.frame
             if carry is not None:
                 frame, carry = pl.concat([carry, frame], how="diagonal"), None
@@ -228,13 +287,16 @@ class ColumnarFile:
                 seen = _entries_once(keys, seen)
                 del keys, days
             if frame.height:
-                yield _Pricing(self, frame, first_row, first_line, part.last).run()
+                batch = _Pricing(self, frame, first_row, first_line, part.last).run()
+                assert batch is not None
+                yield batch
+                del batch
                 first_row += frame.height
                 if len(self.summary.first_errors) < FIRST_ERRORS:  # lines only for messages
                     first_line += frame.height + line_breaks(frame.select(_inputs(frame)))
             del frame
             if self.progress is not None:
-                self.progress(part.done)
+                self.progress(done(part.done))
 
 
 def _open_entries_start(keys: pl.Series, days: pl.Series | None) -> int:
@@ -299,8 +361,10 @@ def price_csv(
     rows are not read). The first part of the file is priced here; the others as they are
     written (which may raise :class:`Declined`). ``progress`` is told the bytes of the file
     done so far, after each part."""
-    parts = read_parts(table, chunk_bytes or CHUNK_BYTES)
-    return ColumnarFile(schedule, scenario, table, default_date, parts, progress, warning_style)
+    return ColumnarFile(
+        schedule, scenario, table, default_date, chunk_bytes or CHUNK_BYTES, progress,
+        warning_style,
+    )  # fmt: skip
 
 
 def strip_cells(cells: pl.Series) -> pl.Series:
@@ -331,6 +395,7 @@ class _Pricing:
         self, file: ColumnarFile, frame: pl.DataFrame, first_row: int, first_line: int,
         last: bool,
     ) -> None:  # fmt: skip
+        self.file = file
         self.schedule, self.scenario, self.table = file.schedule, file.scenario, file.table
         self.default_date, self.resolver, self.summary = (
             file.default_date, file.resolver, file.summary
@@ -356,7 +421,7 @@ class _Pricing:
             pl.when(cells.str.strip_chars(ASCII_SPACE) == "").then(pl.lit(default)).otherwise(cells)
         )
 
-    def run(self) -> ColumnarBatch:
+    def run(self) -> ColumnarBatch | None:
         thousands = self.table.cells.thousands
 
         def stripped(name: str) -> pl.Expr:
@@ -411,7 +476,17 @@ class _Pricing:
             numbers = numbers.with_columns(pl.col("ok") & ~last)
         bad = numbers.select(pl.arg_where(~pl.col("ok"))).to_series().to_list()
         if "entry" in self.fields:
-            numbers = self._entry_shares(numbers, *self._classify(bad))
+            inert, tainted, scanned = self._classify(bad)
+            spread = self.file.spread
+            if spread is None:
+                numbers = entry_shares(numbers, inert, tainted)
+            elif spread.totals is None:  # the first pass: the entries' totals only
+                spread.add(numbers, self.first_row, inert, tainted, scanned)
+                return None
+            else:
+                numbers, self.file.handed = spread_shares(
+                    numbers, self.first_row, spread.totals, self.file.handed
+                )
         alone = numbers.select(pl.arg_where(~pl.col("ok"))).to_series().to_list()
         return self._assemble(numbers, alone)
 
@@ -567,9 +642,6 @@ class _Pricing:
             scale = pl.lit(10, pl.Int64).pow(pl.col("fx_places") + 2)
             return (pl.col(units) * pl.col("fx_num") + scale // 2) // scale
 
-        def cents_of(base: pl.Expr, rate: pl.Expr) -> pl.Expr:
-            return (base * rate + _HALF_RATE) // RATE_SCALE
-
         # Each stage keeps only what the next needs: a million rows of a column is 8 MB.
         query = keys.lazy().select(
             "plain", "term", "mode_ok", "value_units", "fx_num", "content_units", "metal", "day",
@@ -647,42 +719,32 @@ class _Pricing:
         quotient, remainder = scaled // cv, scaled % cv
         up = (2 * remainder > cv) | ((2 * remainder == cv) & (quotient % 2 == 1))
 
-        # The MPF: the row's own entry's, or its share of its entry's.
-        def mpf_of(value: pl.Expr, lines: pl.Expr | None = None) -> pl.Expr:
-            """The MPF of an entry of this value (fees.entry_mpf): an entry of one line
-            small enough, with no article over the threshold under a chapter 99 duty, pays
-            the flat informal fee."""
-            formal = cents_of(value, pl.col("mpf_rate")).clip(pl.col("mpf_low"), pl.col("mpf_high"))
-            small = pl.col("informal_flat").is_not_null() & (value <= pl.col("informal_max"))
-            informal = small & ~((value > pl.col("informal_over")) & (pl.col("chapter_99") == 1))
-            if lines is not None:
-                informal = informal & (lines == 1)
-            flat = pl.col("informal_flat")
-            return pl.when(informal.fill_null(False)).then(flat).otherwise(formal)
-
-        self.mpf_of = mpf_of
         return query.with_columns(
             (quotient + up.cast(pl.Int64)).alias("effective_rate"), mpf_of(cv).alias("mpf")
         ).collect(engine="in-memory")
 
     # --- entries: one MPF per entry, shared among its rows
 
-    def _classify(self, bad: list[int]) -> tuple[list[int], list[str]]:
+    def _classify(self, bad: list[int]) -> tuple[list[int], list[str], dict[int, int]]:
         """Of the rows the columnar path cannot price, those that name an entry: (the inert
-        ones, the entries the others taint). A row is inert when the entry scan does not count
+        ones, the entries the others taint, the value in cents the entry scan counts for each
+        of the others). A row is inert when the entry scan does not count
         it (its value, exchange rate or date cannot be read) and it fails: it then takes no part
         in its entry, as on the row path. An entry holding any other such row goes to the row
         path whole, so that its MPF is shared in one place."""
         # The entry as the row path reads it (Python's strip, which knows more spaces).
         position = self.fields["entry"]
         tainted: set[str] = set()
+        scanned: dict[int, int] = {}
         uncounted, rows = [], []  # (row, entry), cells of the rows the entry scan leaves out
         for row, row_cells in zip(bad, cells_as_read(self.frame, bad), strict=True):
             key = (row_cells[position] if position < len(row_cells) else "").strip()
             if not key:
                 continue
-            if entry_line(self.fields, row_cells, self.default_date, self.table.cells) is not None:
-                tainted.add(key)  # counted in its entry: the entry is the row path's
+            line = entry_line(self.fields, row_cells, self.default_date, self.table.cells)
+            if line is not None:
+                tainted.add(key)  # counted in its entry: the entry is the engine's
+                scanned[row] = int(line[2] * 100)
             else:
                 uncounted.append((row, key))
                 rows.append(row_cells)
@@ -699,117 +761,7 @@ class _Pricing:
                 inert.append(row)
             else:
                 tainted.add(key)
-        return inert, sorted(tainted)
-
-    def _entry_shares(
-        self, numbers: pl.DataFrame, inert: list[int], tainted: list[str]
-    ) -> pl.DataFrame:
-        """Each entry's MPF shared among its rows as :class:`~tariffcalc.fees.EntryShares`
-        does: in proportion to value, the last row taking the remainder. An entry is priced
-        here only if all its rows are (inert rows aside) and they share one date; otherwise
-        all its rows take the row path."""
-        entry = numbers.get_column("entry")
-        not_inert = pl.repeat(True, numbers.height, eager=True).scatter(inert, False)
-        query = numbers.lazy().with_columns(
-            ((pl.col("entry") != "") & not_inert).alias("member"),
-            pl.col("entry").is_in(tainted).alias("tainted"),
-            pl.int_range(pl.len()).alias("row"),
-        )
-        # Entries are usually contiguous runs of rows: then each entry's sums come from
-        # running sums at its first and last rows, without grouping.
-        starts = (entry != entry.shift(1)).fill_null(True)
-        run = starts.cum_sum()
-        if run.max() == entry.filter(starts).n_unique():
-            query = self._run_shares(query.with_columns(run.alias("entry_group")))
-        else:
-            query = self._grouped_shares(query)
-        in_entry = pl.col("entry") != ""
-        entry_ok = (
-            ~pl.col("tainted")
-            & (pl.col("entry_dates") == 0)
-            & (pl.col("entry_value") <= _MAX_ENTRY_CENTS)
-        ).fill_null(False)
-        return (
-            query.with_columns(
-                pl.when(pl.col("member"))
-                .then(pl.col("entry_mpf"))
-                .otherwise(pl.col("mpf"))
-                .alias("mpf"),
-                (pl.col("ok") & (~in_entry | entry_ok)).alias("ok"),
-            )
-            .select(numbers.columns)
-            .collect(engine="in-memory")
-        )
-
-    def _shares(self, value: pl.Expr, last: pl.Expr, before_last: pl.Expr) -> pl.Expr:
-        """A member row's share of its entry's MPF (``before_last``: the shares of the
-        entry's other rows, for the last one)."""
-        entry_mpf = self.mpf_of(value, pl.col("entry_lines"))
-        share = (2 * entry_mpf * pl.col("cv") + value) // (2 * value)
-        return pl.when(last).then(entry_mpf - before_last).otherwise(share)
-
-    def _run_shares(self, query: pl.LazyFrame) -> pl.LazyFrame:
-        row, run, day = pl.col("row"), pl.col("entry_group"), pl.col("day")
-        first = pl.when(run != run.shift(1).fill_null(-1)).then(row).forward_fill()
-        last = pl.when(run != run.shift(-1).fill_null(-1)).then(row).backward_fill()
-        query = query.with_columns(first.alias("first"), last.alias("last"))
-        first, last = pl.col("first"), pl.col("last")
-
-        def over_entry(column: pl.Expr) -> pl.Expr:
-            """The sum of a column over the row's entry."""
-            running = column.cum_sum()
-            return running.gather(last) - running.gather(first) + column.gather(first)
-
-        member = pl.col("member").cast(pl.Int64)
-        members_so_far = member.cum_sum()
-        position = members_so_far - members_so_far.gather(first) + member.gather(first) - 1
-        # A date change from the previous member of the same entry.
-        previous_day = pl.when(pl.col("member")).then(day).forward_fill().shift(1)
-        previous_run = pl.when(pl.col("member")).then(run).forward_fill().shift(1)
-        changed = pl.col("member") & (previous_run == run) & (previous_day != day)
-        query = query.with_columns(
-            over_entry((pl.col("cv") * member).fill_null(0)).alias("entry_value"),
-            over_entry(member).alias("entry_lines"),
-            position.alias("position"),
-            over_entry(changed.fill_null(False).cast(pl.Int64)).alias("entry_dates"),
-        )
-        value = pl.col("entry_value")
-        is_last = pl.col("member") & (pl.col("position") == pl.col("entry_lines") - 1)
-        entry_mpf = self.mpf_of(value, pl.col("entry_lines"))
-        share = (2 * entry_mpf * pl.col("cv") + value) // (2 * value)
-        query = query.with_columns(
-            is_last.alias("is_last"),
-            pl.when(pl.col("member") & ~is_last)
-            .then(share)
-            .otherwise(0)
-            .fill_null(0)
-            .alias("share"),
-        )
-        return query.with_columns(
-            self._shares(value, pl.col("is_last"), over_entry(pl.col("share"))).alias("entry_mpf")
-        )
-
-    def _grouped_shares(self, query: pl.LazyFrame) -> pl.LazyFrame:
-        """:meth:`_run_shares` for entries whose rows are spread over the file."""
-        by, day = "entry", pl.col("day")
-        members = query.filter(pl.col("member")).with_columns(
-            pl.col("cv").sum().over(by).alias("entry_value"),
-            pl.len().over(by).alias("entry_lines"),
-            pl.int_range(pl.len()).over(by).alias("position"),
-            (day.max().over(by) != day.min().over(by)).cast(pl.Int64).alias("entry_dates"),
-        )
-        value = pl.col("entry_value")
-        is_last = pl.col("position") == pl.col("entry_lines") - 1
-        entry_mpf = self.mpf_of(value, pl.col("entry_lines"))
-        share = (2 * entry_mpf * pl.col("cv") + value) // (2 * value)
-        members = members.with_columns(
-            is_last.alias("is_last"), pl.when(is_last).then(0).otherwise(share).alias("share")
-        )
-        before_last = pl.col("share").sum().over(by)
-        members = members.with_columns(
-            self._shares(value, pl.col("is_last"), before_last).alias("entry_mpf")
-        ).select("row", "entry_value", "entry_dates", "entry_mpf")
-        return query.join(members, on="row", how="left", maintain_order="left")
+        return inert, sorted(tainted), scanned
 
     # --- the output
 
@@ -890,7 +842,9 @@ class _Pricing:
                 yield self.first_row + index + 1, line, cells
 
         entries = None
-        if "entry" in self.fields:
+        if self.file.book is not None:  # entries spread over the file: their first pass's
+            entries = self.file.book
+        elif "entry" in self.fields:
             unread = iter([0] * len(row_path))  # the scan quotes no line
             scan = _subset(table, rows(unread), self.fields)
             entries = scan_entries(scan, self.default_date)
@@ -906,7 +860,7 @@ class _Pricing:
             ):  # fmt: skip
                 results.append(cells)
         finally:
-            if entries is not None:
+            if entries is not None and entries is not self.file.book:
                 entries.close()
         columns = {"row_index": pl.Series(row_path, dtype=pl.UInt32)}
         for k, name in enumerate(names):

@@ -105,13 +105,13 @@ def _csv_parts(table: InputTable, offset: int, lines: int, size: int) -> Iterato
         if not offset:
             row = _next_row(reader, source, table, lines)  # the header, checked when opened
         while row is not None:
-            following = _next_row(reader, source, table, lines)
             if row:  # a blank line is not a row
                 cells, kept = _held(row, width)
                 rows.append(cells)
                 as_read.append(kept)
-                ends.append(lines + reader.line_num)
+                ends.append(lines + reader.line_num)  # type: ignore[attr-defined]
                 held += sum(map(len, cells))
+            following = _next_row(reader, source, table, lines)
             if rows and (held >= size or following is None):
                 yield FilePart(_frame(rows, as_read, ends, width), raw.tell(), following is None)
                 rows, as_read, ends, held = [], [], [], 0

@@ -1,0 +1,276 @@
+"""Customs entries in a priced part: one MPF per entry (bounded on the entry's value, informal
+for a small one-line entry), shared among its rows in proportion to their values, the last row
+taking the remainder, as :class:`~tariffcalc.fees.EntryShares` does on the engine's path.
+
+An entry's rows are usually in one part of the file (:func:`entry_shares`); for a file whose
+entries are spread over its parts, a first pass gathers each entry's totals
+(:class:`EntryTotals`) and the second shares them part by part (:func:`spread_shares`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import polars as pl
+
+from .entries import Entry, EntryBook
+from .resolution import RATE_SCALE
+
+HALF_RATE = RATE_SCALE // 2
+MAX_ENTRY_CENTS = 10**12
+
+
+def cents_of(base: pl.Expr, rate: pl.Expr) -> pl.Expr:
+    """An amount in cents times a rate in millionths, rounded half up to the cent."""
+    return (base * rate + HALF_RATE) // RATE_SCALE
+
+
+def mpf_of(value: pl.Expr, lines: pl.Expr | None = None) -> pl.Expr:
+    """The MPF of an entry of this value (fees.entry_mpf): an entry of one line
+    small enough, with no article over the threshold under a chapter 99 duty, pays
+    the flat informal fee."""
+    formal = cents_of(value, pl.col("mpf_rate")).clip(pl.col("mpf_low"), pl.col("mpf_high"))
+    small = pl.col("informal_flat").is_not_null() & (value <= pl.col("informal_max"))
+    informal = small & ~((value > pl.col("informal_over")) & (pl.col("chapter_99") == 1))
+    if lines is not None:
+        informal = informal & (lines == 1)
+    flat = pl.col("informal_flat")
+    return pl.when(informal.fill_null(False)).then(flat).otherwise(formal)
+
+
+def entry_shares(numbers: pl.DataFrame, inert: list[int], tainted: list[str]) -> pl.DataFrame:
+    """Each entry's MPF shared among its rows as :class:`~tariffcalc.fees.EntryShares`
+    does: in proportion to value, the last row taking the remainder. An entry is priced
+    here only if all its rows are (inert rows aside) and they share one date; otherwise
+    all its rows take the row path."""
+    entry = numbers.get_column("entry")
+    not_inert = pl.repeat(True, numbers.height, eager=True).scatter(inert, False)
+    query = numbers.lazy().with_columns(
+        ((pl.col("entry") != "") & not_inert).alias("member"),
+        pl.col("entry").is_in(tainted).alias("tainted"),
+        pl.int_range(pl.len()).alias("row"),
+    )
+    # Entries are usually contiguous runs of rows: then each entry's sums come from
+    # running sums at its first and last rows, without grouping.
+    starts = (entry != entry.shift(1)).fill_null(True)
+    run = starts.cum_sum()
+    if run.max() == entry.filter(starts).n_unique():
+        query = _run_shares(query.with_columns(run.alias("entry_group")))
+    else:
+        query = _grouped_shares(query)
+    in_entry = pl.col("entry") != ""
+    entry_ok = (
+        ~pl.col("tainted")
+        & (pl.col("entry_dates") == 0)
+        & (pl.col("entry_value") <= MAX_ENTRY_CENTS)
+    ).fill_null(False)
+    return (
+        query.with_columns(
+            pl.when(pl.col("member"))
+            .then(pl.col("entry_mpf"))
+            .otherwise(pl.col("mpf"))
+            .alias("mpf"),
+            (pl.col("ok") & (~in_entry | entry_ok)).alias("ok"),
+        )
+        .select(numbers.columns)
+        .collect(engine="in-memory")
+    )
+
+
+def _shares(value: pl.Expr, last: pl.Expr, before_last: pl.Expr) -> pl.Expr:
+    """A member row's share of its entry's MPF (``before_last``: the shares of the
+    entry's other rows, for the last one)."""
+    entry_mpf = mpf_of(value, pl.col("entry_lines"))
+    share = (2 * entry_mpf * pl.col("cv") + value) // (2 * value)
+    return pl.when(last).then(entry_mpf - before_last).otherwise(share)
+
+
+def _run_shares(query: pl.LazyFrame) -> pl.LazyFrame:
+    row, run, day = pl.col("row"), pl.col("entry_group"), pl.col("day")
+    first = pl.when(run != run.shift(1).fill_null(-1)).then(row).forward_fill()
+    last = pl.when(run != run.shift(-1).fill_null(-1)).then(row).backward_fill()
+    query = query.with_columns(first.alias("first"), last.alias("last"))
+    first, last = pl.col("first"), pl.col("last")
+
+    def over_entry(column: pl.Expr) -> pl.Expr:
+        """The sum of a column over the row's entry."""
+        running = column.cum_sum()
+        return running.gather(last) - running.gather(first) + column.gather(first)
+
+    member = pl.col("member").cast(pl.Int64)
+    members_so_far = member.cum_sum()
+    position = members_so_far - members_so_far.gather(first) + member.gather(first) - 1
+    # A date change from the previous member of the same entry.
+    previous_day = pl.when(pl.col("member")).then(day).forward_fill().shift(1)
+    previous_run = pl.when(pl.col("member")).then(run).forward_fill().shift(1)
+    changed = pl.col("member") & (previous_run == run) & (previous_day != day)
+    query = query.with_columns(
+        over_entry((pl.col("cv") * member).fill_null(0)).alias("entry_value"),
+        over_entry(member).alias("entry_lines"),
+        position.alias("position"),
+        over_entry(changed.fill_null(False).cast(pl.Int64)).alias("entry_dates"),
+    )
+    value = pl.col("entry_value")
+    is_last = pl.col("member") & (pl.col("position") == pl.col("entry_lines") - 1)
+    entry_mpf = mpf_of(value, pl.col("entry_lines"))
+    share = (2 * entry_mpf * pl.col("cv") + value) // (2 * value)
+    query = query.with_columns(
+        is_last.alias("is_last"),
+        pl.when(pl.col("member") & ~is_last).then(share).otherwise(0).fill_null(0).alias("share"),
+    )
+    return query.with_columns(
+        _shares(value, pl.col("is_last"), over_entry(pl.col("share"))).alias("entry_mpf")
+    )
+
+
+def _grouped_shares(query: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`_run_shares` for entries whose rows are spread over the file."""
+    by, day = "entry", pl.col("day")
+    members = query.filter(pl.col("member")).with_columns(
+        pl.col("cv").sum().over(by).alias("entry_value"),
+        pl.len().over(by).alias("entry_lines"),
+        pl.int_range(pl.len()).over(by).alias("position"),
+        (day.max().over(by) != day.min().over(by)).cast(pl.Int64).alias("entry_dates"),
+    )
+    value = pl.col("entry_value")
+    is_last = pl.col("position") == pl.col("entry_lines") - 1
+    entry_mpf = mpf_of(value, pl.col("entry_lines"))
+    share = (2 * entry_mpf * pl.col("cv") + value) // (2 * value)
+    members = members.with_columns(
+        is_last.alias("is_last"), pl.when(is_last).then(0).otherwise(share).alias("share")
+    )
+    before_last = pl.col("share").sum().over(by)
+    members = members.with_columns(
+        _shares(value, pl.col("is_last"), before_last).alias("entry_mpf")
+    ).select("row", "entry_value", "entry_dates", "entry_mpf")
+    return query.join(members, on="row", how="left", maintain_order="left")
+
+
+class EntryTotals:
+    """Each entry's rows over the whole file, gathered part by part in a first pass: the
+    first date its rows are counted on, and the value, count and last row of those rows;
+    whether any row of it is for the engine alone (``tainted``), or rows of it are dated
+    otherwise. Rows are numbered from 0 in the file."""
+
+    def __init__(self) -> None:
+        self._parts: list[pl.DataFrame] = []
+        self.totals: pl.DataFrame | None = None
+
+    def add(self, numbers: pl.DataFrame, first_row: int, inert: list[int], tainted: list[str],
+            scanned: dict[int, int]) -> None:  # fmt: skip
+        """A part's member rows (``scanned``: the value in cents the entry scan counts for
+        rows the engine prices alone)."""
+        not_inert = pl.repeat(True, numbers.height, eager=True).scatter(inert, False)
+        rows = list(scanned)
+        counted = pl.DataFrame(
+            {"row": pl.Series(rows, dtype=pl.Int64),
+             "counted": pl.Series([scanned[r] for r in rows], dtype=pl.Int64)}
+        )  # fmt: skip
+        facts = (
+            numbers.lazy()
+            .select("entry", "day", "cv", pl.int_range(pl.len(), dtype=pl.Int64).alias("row"))
+            .filter((pl.col("entry") != "") & not_inert)
+            .join(counted.lazy(), on="row", how="left")
+            .group_by("entry", "day")
+            .agg(
+                (pl.col("row").min() + first_row).alias("first"),
+                (pl.col("row").max() + first_row).alias("last"),
+                pl.coalesce("counted", "cv").sum().alias("value"),
+                pl.len().alias("lines"),
+                pl.col("entry").is_in(tainted).any().alias("tainted"),
+            )
+        )
+        self._parts.append(facts.collect())
+
+    def close(self) -> None:
+        """Every part added: each entry's totals (column ``ok``: priced as columns)."""
+        groups = pl.concat(self._parts) if self._parts else None
+        self._parts = []
+        if groups is None:
+            self.totals = pl.DataFrame(
+                schema={"entry": pl.String, "entry_day": pl.Int64, "entry_value": pl.Int64,
+                        "entry_lines": pl.Int64, "last": pl.Int64, "entry_ok": pl.Boolean}
+            )  # fmt: skip
+            return
+        by_day = groups.group_by("entry", "day").agg(
+            pl.col("first").min(), pl.col("last").max(), pl.col("value").sum(),
+            pl.col("lines").sum(), pl.col("tainted").any(),
+        )  # fmt: skip
+        # The first row counted sets the entry's date; rows of other dates are not counted.
+        self.totals = (
+            by_day.sort("first")
+            .group_by("entry", maintain_order=True)
+            .agg(
+                pl.col("day").first().alias("entry_day"),
+                pl.col("value").first().alias("entry_value"),
+                pl.col("lines").first().alias("entry_lines"),
+                pl.col("last").first(),
+                (
+                    ~pl.col("tainted").any()
+                    & (pl.len() == 1)
+                    & (pl.col("value").first() <= MAX_ENTRY_CENTS)
+                ).alias("entry_ok"),
+            )
+        )
+
+    def book(self) -> EntryBook:
+        """The entries the engine prices (each row alone, with its share of the entry's
+        MPF), as the entry scan would have them."""
+        assert self.totals is not None
+        book = EntryBook()
+        for key, day, cents, lines in (
+            self.totals.filter(~pl.col("entry_ok"))
+            .select("entry", "entry_day", "entry_value", "entry_lines")
+            .iter_rows()
+        ):
+            book.memory[key] = Entry(date.fromordinal(day), Decimal(cents).scaleb(-2), lines)
+        return book
+
+
+def spread_shares(
+    numbers: pl.DataFrame, first_row: int, totals: pl.DataFrame, handed: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A part's rows with their shares of their entries' MPF, from the entries' totals over the
+    file (:class:`EntryTotals`), and ``handed``: the shares handed out in earlier parts
+    (``entry``, ``handed`` cents); also the shares handed out after this part."""
+    query = (
+        numbers.lazy()
+        .with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + first_row).alias("row"))
+        .join(totals.lazy(), on="entry", how="left", maintain_order="left")
+        .join(handed.lazy(), on="entry", how="left", maintain_order="left")
+    )
+    value, lines = pl.col("entry_value"), pl.col("entry_lines")
+    member = (pl.col("entry") != "") & pl.col("entry_ok").fill_null(False)
+    is_last = member & (pl.col("row") == pl.col("last"))
+    entry_mpf = mpf_of(value, lines)
+    share = pl.when(member & ~is_last).then((2 * entry_mpf * pl.col("cv") + value) // (2 * value))
+    query = query.with_columns(share.alias("share"), is_last.alias("is_last"))
+    before_last = pl.col("handed").fill_null(0) + pl.col("share").fill_null(0).sum().over("entry")
+    query = query.with_columns(
+        pl.when(pl.col("is_last"))
+        .then(entry_mpf - before_last)
+        .when(member)
+        .then(pl.col("share"))
+        .otherwise(pl.col("mpf"))
+        .alias("mpf"),
+        (pl.col("ok") & ((pl.col("entry") == "") | pl.col("entry_ok").fill_null(False))).alias(
+            "ok"
+        ),
+    )
+    priced = query.collect(engine="in-memory")
+    open_entries = (
+        priced.lazy()
+        .filter(member)
+        .group_by("entry")
+        .agg(pl.col("share").fill_null(0).sum().alias("handed"), pl.col("is_last").any())
+        .join(handed.lazy(), on="entry", how="full", coalesce=True, suffix="_before")
+        .select(
+            "entry",
+            (pl.col("handed").fill_null(0) + pl.col("handed_before").fill_null(0)).alias("handed"),
+            pl.col("is_last").fill_null(False),
+        )
+        .filter(~pl.col("is_last"))  # an entry whose last row is priced is done
+        .drop("is_last")
+        .collect()
+    )
+    return priced.select(numbers.columns), open_entries
