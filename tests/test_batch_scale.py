@@ -11,10 +11,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from engine_rows import price_table
 from typer.testing import CliRunner
 
 from tariffcalc import TariffError, price_shipment, shipment_from_fields
-from tariffcalc.batch import price_table
 from tariffcalc.cli import ExitCode, app
 from tariffcalc.entries import scan_entries
 from tariffcalc.money import format_money
@@ -152,23 +152,6 @@ def test_a_leading_zero_lost_in_a_spreadsheet_is_flagged(tmp_path: Path):
     result = runner.invoke(app, ["batch", str(source)])
     row = list(csv.DictReader(io.StringIO(result.stdout)))[0]
     assert row["status"] == "error" and "leading zero" in row["error"]
-
-
-@pytest.mark.parametrize("seed", [1, 2])
-def test_fast_path_writes_exactly_what_the_engine_path_writes(tmp_path: Path, schedule, seed):
-    source = tmp_path / "generated.csv"
-    generate.write(4000, source, seed=seed)
-    outputs = []
-    for fast in (True, False):
-        with open_input(source) as table:
-            entries = scan_entries(table, date(2025, 5, 3))
-        with open_input(source) as table:
-            out = io.StringIO()
-            summary = price_table(schedule, table, out, default_date=date(2025, 5, 3),
-                                  entries=entries, fast=fast)
-        outputs.append((out.getvalue(), summary.rows, summary.failed,
-                        {k: vars(v) for k, v in summary.by_category.items()}))
-    assert outputs[0] == outputs[1]
 
 
 def test_entries_spilled_to_disk_price_the_same(tmp_path: Path, schedule):

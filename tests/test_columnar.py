@@ -15,12 +15,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from engine_rows import price_table
 
 from tariffcalc import TariffError
-from tariffcalc.batch import BatchSummary, price_table
+from tariffcalc.batch import BatchSummary
 from tariffcalc.columnar import CHUNK_BYTES, Declined, price_csv, pricing_dates
-from tariffcalc.reader import read_parts
 from tariffcalc.entries import scan_entries
+from tariffcalc.reader import read_parts
 from tariffcalc.tables import open_input
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
@@ -31,13 +32,13 @@ ON = date(2025, 5, 3)
 
 def row_path(schedule, path: Path, on: date = ON, scenario: str | None = None,
              encoding: str = "utf-8-sig"):  # fmt: skip
-    """The output and summary of the engine priced row by row (no fast path at all)."""
+    """The output and summary of the engine pricing each row alone (the oracle)."""
     with open_input(path, encoding) as table:
         entries = scan_entries(table, on) if "entry" in table.fields else None
     out = io.StringIO()
     with open_input(path, encoding) as table:
         summary = price_table(
-            schedule, table, out, default_date=on, scenario=scenario, entries=entries, fast=False
+            schedule, table, out, default_date=on, scenario=scenario, entries=entries
         )
     return out.getvalue().encode("utf-8"), summary
 
@@ -141,8 +142,7 @@ def test_entries_spread_over_parts_are_priced_in_two_passes(tmp_path: Path, sche
             entries = scan_entries(table, ON)
         with open_input(target) as table:
             expected = io.StringIO()
-            price_table(schedule, table, expected, fmt=fmt, default_date=ON, entries=entries,
-                        fast=False)  # fmt: skip
+            price_table(schedule, table, expected, fmt=fmt, default_date=ON, entries=entries)
         with open_input(target) as table:
             priced = price_csv(schedule, table, default_date=ON, chunk_bytes=2_000)
         written = io.StringIO()
@@ -502,8 +502,7 @@ def test_parquet_as_the_row_path_writes_it(tmp_path: Path, schedule):
     with open_input(source) as table:
         entries = scan_entries(table, ON)
     with open_input(source) as table, atomic_output(row_file, binary=True) as stream:
-        price_table(schedule, table, stream, fmt="parquet", default_date=ON, entries=entries,
-                    fast=False)  # fmt: skip
+        price_table(schedule, table, stream, fmt="parquet", default_date=ON, entries=entries)
     with open_input(source) as table:
         priced = price_csv(schedule, table, default_date=ON)
     assert priced is not None
@@ -541,8 +540,7 @@ def test_json_as_the_row_path_writes_it(tmp_path: Path, schedule, fmt: str):
         entries = scan_entries(table, ON)
     expected = io.StringIO()
     with open_input(source) as table:
-        price_table(schedule, table, expected, fmt=fmt, default_date=ON, entries=entries,
-                    fast=False)  # fmt: skip
+        price_table(schedule, table, expected, fmt=fmt, default_date=ON, entries=entries)
     with open_input(source) as table:
         priced = price_csv(schedule, table, default_date=ON)
     assert priced is not None
@@ -658,8 +656,7 @@ def test_separators_grouped_amounts_and_date_formats_both_ways(
         entries = scan_entries(table, ON) if "entry" in table.fields else None
     expected = io.StringIO()
     with open_input(source, cells=cells) as table:
-        summary = price_table(schedule, table, expected, default_date=ON, entries=entries,
-                              fast=False)  # fmt: skip
+        summary = price_table(schedule, table, expected, default_date=ON, entries=entries)
     assert buffer.getvalue() == expected.getvalue().encode("utf-8")
     same_summary(priced.summary, summary)
     assert summary.priced > 2000  # most rows price: the rewriting kept them readable

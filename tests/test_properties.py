@@ -7,11 +7,11 @@ import io
 from datetime import date, timedelta
 from decimal import Decimal
 
+from engine_rows import price_table
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tariffcalc import Shipment, TariffError, price_shipment
-from tariffcalc.batch import price_table
 from tariffcalc.money import format_money
 from tariffcalc.tables import InputTable
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from engine_rows import price_table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tariffcalc import TariffError, parse_schedule
-from tariffcalc.batch import price_table
 from tariffcalc.cli import ExitCode, app
 from tariffcalc.schedule import _StrictLoader, schedule_from_data
 from tariffcalc.tables import InputTable
@@ -173,16 +173,15 @@ def test_an_os_error_that_is_no_write_failure_is_still_an_internal_error(monkeyp
 
 def test_a_full_disk_is_a_write_failure_with_no_partial_file(monkeypatch, tmp_path: Path):
     """Disk full while writing -o: one line naming the file, exit CANNOT_WRITE, no file left
-    (on both batch paths: a blank line sends the second file row by row)."""
+    (a blank line: the second file is read by Python's csv module)."""
     import errno
 
-    from tariffcalc import columnar, outputs
+    from tariffcalc import columnar
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(columnar.ColumnarBatch, "write_csv_rows", full)
-    monkeypatch.setattr(outputs.RowWriter, "write", full)
     for name, text in (("plain.csv", "hts,value\n8711.50.00,100\n"),
                        ("blank.csv", "hts,value\n8711.50.00,100\n\n8711.50.00,1\n")):
         source = tmp_path / name

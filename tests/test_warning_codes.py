@@ -41,7 +41,7 @@ def test_rows_carry_the_engines_codes_and_the_summary_their_text(schedule, tmp_p
     summary = BatchSummary()
     with open_input(source) as table:
         cells = [results[-1] for _, _, results in price_rows(
-            schedule, table, summary, default_date=date(2026, 1, 1), fast=False)]  # fmt: skip
+            schedule, table, summary, default_date=date(2026, 1, 1))]  # fmt: skip
     expected_counts: dict[str, int] = {}
     for (hts, value, on, mode), cell in zip(ROWS, cells, strict=True):
         quote = price_shipment(schedule, Shipment(value, hts=hts, mode=mode or None), on)

@@ -3,7 +3,6 @@ tariff ordinal) read into entries: their numbers (checked), dates, status column
 line's goods and chapter 99 rows; or a tariffcalc batch file with entry numbers, whose IEEPA
 duty the schedule estimates. What the refund comes to is :mod:`tariffcalc.refunds`'s."""
 
-
 from __future__ import annotations
 
 import re
@@ -257,7 +256,7 @@ def read_batch_estimate(schedule: Schedule, table: InputTable, default_date: dat
     by_number: dict[str, EntryRecord] = {}
     stray: list[str] = []
     summary = BatchSummary()
-    rows = price_rows(schedule, table, summary, default_date=default_date, fast=False)
+    rows = price_rows(schedule, table, summary, default_date=default_date)
     for number, inputs, results in rows:
         cells = [c or "" for c in inputs]
         key_line = entry_line(table.fields, cells, default_date, table.cells)

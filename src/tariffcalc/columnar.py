@@ -753,7 +753,7 @@ class _Pricing:
         status = RESULT_FIELDS.index("status")
         priced = price_rows(
             self.schedule, alone, BatchSummary(), default_date=self.default_date,
-            scenario=self.scenario, fast=False, plans=self.resolver.plans,
+            scenario=self.scenario, plans=self.resolver.plans,
         )  # fmt: skip
         inert = []
         for (row, key), (_, _, results) in zip(uncounted, priced, strict=True):
@@ -856,7 +856,7 @@ class _Pricing:
         try:
             for _number, _inputs, cells in price_rows(
                 self.schedule, subset, self.summary, default_date=self.default_date,
-                scenario=self.scenario, entries=entries, fast=False, plans=self.resolver.plans,
+                scenario=self.scenario, entries=entries, plans=self.resolver.plans,
             ):  # fmt: skip
                 results.append(cells)
         finally:
@@ -894,7 +894,7 @@ def _subset(
     table: InputTable, rows: Iterator[tuple[int, int, list[str]]], fields: dict[str, int]
 ) -> InputTable:
     """Some rows of ``table``, read as it reads its own (its cell format, its file)."""
-    return replace(table, rows=rows, fields=fields, bytes_read=None, cut_off=False)
+    return replace(table, rows=rows, fields=fields, cut_off=False)
 
 
 def _ungrouped(text: pl.Expr, separator: str | None) -> pl.Expr:

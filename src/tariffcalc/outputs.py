@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import os
 import stat
 import tempfile
@@ -26,7 +25,6 @@ OUTPUT_FORMATS = ("csv", "json", "jsonl", "parquet")
 # Output file extensions and the format each one means.
 FORMAT_BY_EXTENSION = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
                        ".parquet": "parquet", ".pq": "parquet"}  # fmt: skip
-_PARQUET_BATCH_ROWS = 50_000
 # A cell that a spreadsheet would run as a formula (OWASP "CSV injection").
 FORMULA_MARKS = frozenset("=@\t\r+-")
 _FORMULA_START = ("=", "@", "\t", "\r")
@@ -74,70 +72,14 @@ def csv_writer(stream: IO[str]) -> Any:
     return csv.writer(_LineFeedRows(stream), lineterminator="\r\n")
 
 
-class RowWriter:
-    """Writes output rows as CSV, a JSON array, JSON Lines or Parquet, one row at a time
-    (Parquet in batches of rows), so that memory does not grow with the file."""
-
-    def __init__(self, stream: IO[Any], fmt: str, columns: list[str]) -> None:
-        self.stream, self.fmt, self.columns, self.count = stream, fmt, columns, 0
-        self._keys = unique_names(columns)  # JSON: a name the input repeats must not hide a cell
-        if fmt == "csv":
-            self._csv = csv_writer(stream)
-            self._csv.writerow([neutralize_formula(c) for c in columns])
-        elif fmt == "json":
-            stream.write("[")
-        elif fmt == "parquet":
-            try:
-                import pyarrow as pa
-                import pyarrow.parquet as pq
-            except ImportError:
-                raise InputError(
-                    "--format parquet: needs pyarrow (pip install 'tariffcalc[parquet]')"
-                ) from None
-            self._pa = pa
-            self._schema = parquet_schema(columns)
-            self._parquet = pq.ParquetWriter(stream, self._schema)
-            self._batch: list[list[str | None]] = []
-
-    def write(self, values: list[str | None]) -> None:
-        if self.fmt == "csv":
-            self._csv.writerow(["" if v is None else neutralize_formula(v) for v in values])
-        elif self.fmt == "parquet":
-            self._batch.append(values)
-            if len(self._batch) >= _PARQUET_BATCH_ROWS:
-                self._flush()
-        else:
-            record = json.dumps(
-                dict(zip(self._keys, values, strict=True)),
-                ensure_ascii=False,
-                separators=(",", ":"),
-            )
-            if self.fmt == "jsonl":
-                self.stream.write(record + "\n")
-            else:
-                self.stream.write(("\n" if self.count == 0 else ",\n") + record)
-        self.count += 1
-
-    def _flush(self) -> None:
-        if self._batch:
-            arrays = [
-                self._pa.array(list(column), self._pa.string())
-                for column in zip(*self._batch, strict=True)
-            ]
-            self._parquet.write_batch(self._pa.record_batch(arrays, schema=self._schema))
-            self._batch = []
-
-    def close(self) -> None:
-        if self.fmt == "json":
-            self.stream.write("\n]\n" if self.count else "]\n")
-        elif self.fmt == "parquet":
-            self._flush()
-            self._parquet.close()
-
-
 def parquet_schema(columns: list[str]) -> Any:
     """The Parquet schema of an output: every column text, names made unique."""
-    import pyarrow as pa
+    try:
+        import pyarrow as pa
+    except ImportError:
+        raise InputError(
+            "--format parquet: needs pyarrow (pip install 'tariffcalc[parquet]')"
+        ) from None
 
     return pa.schema([(name, pa.string()) for name in unique_names(columns)])
 

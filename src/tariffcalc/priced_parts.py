@@ -12,9 +12,10 @@ from typing import IO, Any
 
 import polars as pl
 
-from .outputs import RESULT_FIELDS, neutralize_formula
+from .outputs import FORMULA_MARKS, RESULT_FIELDS, neutralize_formula
 
-_RISKY = r"^[=@\t+\-]"
+# A cell that starts as a formula would (neutralize_formula says which are left alone).
+_RISKY = "^[" + "".join(f"\\x{ord(mark):02x}" for mark in sorted(FORMULA_MARKS)) + "]"
 
 
 @dataclass

@@ -12,7 +12,7 @@ import io
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -192,7 +192,6 @@ class InputTable:
     rows: Iterator[tuple[int, int, list[str]]]
     encoding: str = "utf-8-sig"
     fields: dict[str, int] = field(default_factory=dict)
-    bytes_read: Callable[[], int] | None = None  # how far into the file the rows have read
     cells: CellFormat = PLAIN_CELLS  # how its amounts, dates and exchange rates are written
     delimiter: str = ","
     path: Path | None = None  # the file, where it is one
@@ -277,7 +276,7 @@ def open_input(
                 yield number, reader.line_num, row
 
         yield InputTable(
-            source, header, rows(), encoding, fields, raw.tell, cells, delimiter, path, cut_off
+            source, header, rows(), encoding, fields, cells, delimiter, path, cut_off
         )  # fmt: skip
 
 

@@ -19,9 +19,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..audit import audit_stamp
-from ..batch import BatchSummary, CategoryTotals, price_table
+from ..batch import BatchSummary, CategoryTotals
 from ..config import Profile, load_profile
-from ..entries import EntryBook, scan_entries
 from ..errors import InputError, OutputError
 from ..excel import is_workbook, sheet_as_csv, write_results_workbook
 from ..notices import WARNING_STYLES
@@ -129,14 +128,13 @@ def batch(
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="Config file of profiles (default: the platform's).")
+        typer.Option("--config", help="Config file of profiles (default: the platform's)."),
     ] = None,
     warnings: Annotated[
         str,
         typer.Option(
             "--warnings",
-            help="Rows carry their warnings as codes (the text once, in the summary) or as "
-            "text.",
+            help="Rows carry their warnings as codes (the text once, in the summary) or as text.",
         ),
     ] = "codes",
 ) -> None:
@@ -165,7 +163,7 @@ def batch(
     err = err_console()
     with contextlib.ExitStack() as status:
         name = str(input_file)
-        if from_stdin:  # read once into a file of its own: both paths read files in parts
+        if from_stdin:  # read once into a file of its own: the batch reads a file in parts
             input_file, name = status.enter_context(_stream_copy(None)), "<stdin>"
         elif _not_a_file(input_file):  # a FIFO or <(...): the same
             input_file = status.enter_context(_stream_copy(input_file))
@@ -194,11 +192,9 @@ def batch(
         bar = err if err.is_terminal and (output is not None or not sys.stdout.isatty()) else None
         with contextlib.ExitStack() as shown:
             progress = None
-            if bar is not None:  # the columnar path moves it a part at a time
+            if bar is not None:  # moved a part at a time
                 progress = shown.enter_context(_file_progress(bar, input_file, name))
-            summary = _price_columnar(job, progress)
-        if summary is None:
-            summary = _price_row_by_row(job, bar)
+            summary = _price(job, progress)
         stamp = audit_stamp(schedule)
         if workbook_output is not None and output is not None:
             write_results_workbook(output, workbook_output, _summary_rows(summary), stamp.items())
@@ -361,8 +357,7 @@ def _not_a_file(path: Path) -> bool:
 @contextlib.contextmanager
 def _file_progress(console: Console, path: Path, name: str) -> Iterator[Callable[[int], None]]:
     """A progress bar of the bytes of ``path`` (the input ``name``) done, with the time left
-    (transient: gone when the file is); the columnar path moves it a part at a time, the row
-    path every 1,000 rows."""
+    (transient: gone when the file is), moved a part at a time."""
     from rich.progress import (
         BarColumn,
         Progress,
@@ -388,22 +383,15 @@ def _file_progress(console: Console, path: Path, name: str) -> Iterator[Callable
         yield lambda done: bar.update(task, completed=done)
 
 
-def _price_columnar(
-    job: _Job, progress: Callable[[int], None] | None = None
-) -> BatchSummary | None:
-    """The whole file priced as columns (fast), or None when it is for the row path."""
-    schedule, input_file, output, on = job.schedule, job.input_file, job.output, job.on
-    scenario = job.scenario
-    from ..columnar import Declined, price_csv
+def _price(job: _Job, progress: Callable[[int], None] | None = None) -> BatchSummary:
+    """The file priced and written, whole or not at all; ``progress`` is told the bytes done."""
+    from ..columnar import price_csv
 
     with job.open() as table:
-        try:
-            priced = price_csv(
-                schedule, table, default_date=on, scenario=scenario, progress=progress,
-                warning_style=job.warnings,
-            )  # fmt: skip
-        except Declined:
-            return None
+        priced = price_csv(
+            job.schedule, table, default_date=job.on, scenario=job.scenario, progress=progress,
+            warning_style=job.warnings,
+        )  # fmt: skip
 
     def write(stream: IO[Any]) -> None:
         if job.bom:
@@ -415,74 +403,26 @@ def _price_columnar(
         else:
             priced.write_csv(stream)
 
-    try:
-        if output is None:  # Parquet always has an output file
-            # A later part may still send the file to the row path: nothing goes out before
-            # the last part is priced, so the output is spooled (to disk: memory stays
-            # bounded) and copied out whole.
-            with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
-                try:
-                    write(spool)
-                except OSError as exc:
-                    raise OutputError(
-                        f"cannot hold the output in {tempfile.gettempdir()} before it goes to "
-                        f"stdout: {exc.strerror or exc} (write it to a file with -o)"
-                    ) from None
-                spool.seek(0)
-                sys.stdout.flush()
-                shutil.copyfileobj(spool.buffer, sys.stdout.buffer)
-                sys.stdout.buffer.flush()
-        else:
-            with atomic_output(output, binary=job.fmt == "parquet") as stream:
-                write(stream)
-    except Declined:  # a later part of the file is for the row path: nothing was kept
-        return None
-    return priced.summary
-
-
-def _price_row_by_row(job: _Job, progress_console: Console | None) -> BatchSummary:
-    """The file priced row by row, streaming (memory does not grow with the file)."""
-    entries = None
-    with job.open() as table:
-        if "entry" in table.fields:
-            entries = scan_entries(table, job.on)
-    with (
-        contextlib.ExitStack() as cleanup,
-        job.open() as table,
-    ):
-        if entries is not None:
-            cleanup.callback(entries.close)
-        if job.output is None:
-            return _price_with_progress(job, table, sys.stdout, entries, progress_console)
+    if job.output is not None:
         with atomic_output(job.output, binary=job.fmt == "parquet") as stream:
-            return _price_with_progress(job, table, stream, entries, progress_console)
-
-
-def _price_with_progress(
-    job: _Job,
-    table: InputTable,
-    stream: IO[Any],
-    entries: EntryBook | None,
-    console: Console | None,
-) -> BatchSummary:
-    """The rows of ``table`` priced and written to ``stream``, with a progress bar on
-    ``console`` (if any) moved every 1,000 rows by the bytes read."""
-    bytes_read = table.bytes_read
-    if job.bom:
-        stream.write("\ufeff")
-    with contextlib.ExitStack() as shown:
-        progress = None
-        if console is not None:
-            done = shown.enter_context(_file_progress(console, job.input_file, job.name))
-
-            def progress(number: int) -> None:
-                if number % 1000 == 0 and bytes_read is not None:
-                    done(bytes_read())
-
-        return price_table(
-            job.schedule, table, stream, fmt=job.fmt, default_date=job.on,
-            scenario=job.scenario, entries=entries, progress=progress, warning_style=job.warnings,
-        )  # fmt: skip
+            write(stream)
+        return priced.summary
+    # To stdout (never Parquet): nothing goes out before the last part is priced (a file
+    # whose entries are spread over its parts is priced again from the start), so the output
+    # is spooled (to disk: memory stays bounded) and copied out whole.
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        try:
+            write(spool)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot hold the output in {tempfile.gettempdir()} before it goes to "
+                f"stdout: {exc.strerror or exc} (write it to a file with -o)"
+            ) from None
+        spool.seek(0)
+        sys.stdout.flush()
+        shutil.copyfileobj(spool.buffer, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    return priced.summary
 
 
 def _render_summary(console: Console, summary: BatchSummary) -> None:
