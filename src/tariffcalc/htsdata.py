@@ -209,7 +209,7 @@ class _Catalog:
 
 
 _extra_folders: list[Path] = []
-_catalog_cache: dict[tuple[str, tuple[Path, ...]], _Catalog] = {}
+_catalog_cache: dict[tuple[object, ...], _Catalog] = {}
 
 
 def load_extra(path: str | os.PathLike[str]) -> list[Revision]:
@@ -263,11 +263,17 @@ def user_data_folder() -> Path:
 
 
 def _catalog() -> _Catalog:
-    env_folder = str(user_folder())
-    key = (env_folder, tuple(_extra_folders))
+    # Keyed by what names the user's folder (worked out only when the key is new: a batch
+    # asks for the catalog thousands of times).
+    environ = os.environ
+    key = (
+        environ.get(HTS_DATA_ENV), environ.get("XDG_DATA_HOME"), environ.get("HOME"),
+        tuple(_extra_folders),
+    )  # fmt: skip
     cached = _catalog_cache.get(key)
     if cached is not None:
         return cached
+    env_folder = str(user_folder())
     folders = [PACKAGED_FOLDER]
     if env_folder and (Path(env_folder) / REVISIONS_FILE).is_file():
         folders.append(Path(env_folder).resolve())
