@@ -22,6 +22,7 @@ from tariffcalc.batch import BatchSummary
 from tariffcalc.columnar import CHUNK_BYTES, Declined, price_csv, pricing_dates
 from tariffcalc.entries import scan_entries
 from tariffcalc.reader import read_parts
+from tariffcalc.shipment import PLAIN_CELLS, CellFormat
 from tariffcalc.tables import open_input
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
@@ -31,12 +32,12 @@ ON = date(2025, 5, 3)
 
 
 def row_path(schedule, path: Path, on: date = ON, scenario: str | None = None,
-             encoding: str = "utf-8-sig"):  # fmt: skip
+             encoding: str = "utf-8-sig", cells: CellFormat = PLAIN_CELLS):  # fmt: skip
     """The output and summary of the engine pricing each row alone (the oracle)."""
-    with open_input(path, encoding) as table:
+    with open_input(path, encoding, cells=cells) as table:
         entries = scan_entries(table, on) if "entry" in table.fields else None
     out = io.StringIO()
-    with open_input(path, encoding) as table:
+    with open_input(path, encoding, cells=cells) as table:
         summary = price_table(
             schedule, table, out, default_date=on, scenario=scenario, entries=entries
         )
@@ -44,8 +45,9 @@ def row_path(schedule, path: Path, on: date = ON, scenario: str | None = None,
 
 
 def columnar(schedule, path: Path, on: date = ON, scenario: str | None = None, rows=250_000,
-             chunk_bytes=CHUNK_BYTES, encoding: str = "utf-8-sig"):  # fmt: skip
-    with open_input(path, encoding) as table:
+             chunk_bytes=CHUNK_BYTES, encoding: str = "utf-8-sig",
+             cells: CellFormat = PLAIN_CELLS):  # fmt: skip
+    with open_input(path, encoding, cells=cells) as table:
         priced = price_csv(
             schedule, table, default_date=on, scenario=scenario, chunk_bytes=chunk_bytes
         )
@@ -65,16 +67,19 @@ def same_summary(got: BatchSummary, expected: BatchSummary) -> None:
 
 
 def assert_same_as_row_path(schedule, path: Path, on: date = ON, scenario: str | None = None,
-                            chunk_bytes=CHUNK_BYTES, encoding: str = "utf-8-sig"):  # fmt: skip
+                            chunk_bytes=CHUNK_BYTES, encoding: str = "utf-8-sig",
+                            cells: CellFormat = PLAIN_CELLS):  # fmt: skip
     try:
-        expected_bytes, expected_summary = row_path(schedule, path, on, scenario, encoding)
+        expected_bytes, expected_summary = row_path(schedule, path, on, scenario, encoding, cells)
     except TariffError as exc:  # the whole file is refused (malformed CSV): so must the pipeline
         with pytest.raises(TariffError) as refused:
-            columnar(schedule, path, on, scenario, chunk_bytes=chunk_bytes, encoding=encoding)
+            columnar(schedule, path, on, scenario, chunk_bytes=chunk_bytes, encoding=encoding,
+                     cells=cells)  # fmt: skip
         assert str(refused.value) == str(exc)
         return None
     try:
-        got = columnar(schedule, path, on, scenario, chunk_bytes=chunk_bytes, encoding=encoding)
+        got = columnar(schedule, path, on, scenario, chunk_bytes=chunk_bytes, encoding=encoding,
+                       cells=cells)  # fmt: skip
     except Declined:  # a later part is for the row path (the CLI then prices row by row)
         return None
     assert got[0] == expected_bytes
@@ -468,26 +473,52 @@ def _row_cells(draw) -> list[str]:
     ]
 
 
-def test_random_files_priced_alike_by_both_paths(tmp_path_factory, schedule):
-    """Files of random rows, good and bad, in entries or not, on dates on both sides of every
-    change: the columnar path agrees with the engine row by row. (COLUMNAR_EXAMPLES=600 for a
-    longer search.)"""
-    from hypothesis import given, settings
+# How a file may be written: its encoding, line ends, blank lines; and how its cells are read.
+_FORMS = ["utf-8", "utf-8-sig", "cp932", "utf-16"]
+_LINE_ENDS = ["\n", "\r\n", "\r"]
+_CELL_FORMATS = [
+    PLAIN_CELLS,
+    CellFormat(fx_per_usd=True),
+    CellFormat(defaults=(("currency", "JPY"), ("fx_rate", "0.0067"), ("mode", "ocean"))),
+    CellFormat(thousands=","),
+]
+
+
+def test_random_files_priced_as_the_engine_prices_each_row(tmp_path_factory, schedule):
+    """Files of random rows, good and bad, in entries or not (in the order drawn, shuffled, or
+    by entry), on dates on both sides of every change, in any encoding, line end, with blank
+    lines, cells read by any option: the batch agrees with the engine pricing each row alone,
+    to the byte. (COLUMNAR_EXAMPLES=600 for a longer search.)"""
+    from hypothesis import assume, given, settings
     from hypothesis import strategies as st
 
     header = ["id", "entry", "hts", "category", "value", "date", "currency", "fx_rate",
               "mfn_rate", "metal_content", "us_content", "mode", "note"]  # fmt: skip
 
-    @settings(max_examples=int(os.environ.get("COLUMNAR_EXAMPLES", "40")), deadline=None)
+    @settings(max_examples=int(os.environ.get("COLUMNAR_EXAMPLES", "60")), deadline=None)
     @given(st.data(), st.integers(1, 30), st.sampled_from([ON, date(2026, 11, 24)]),
-           st.sampled_from([CHUNK_BYTES, 400, 2_000]))  # fmt: skip
-    def check(data, count, on, chunk_bytes):
+           st.sampled_from([CHUNK_BYTES, 400, 2_000]), st.sampled_from(_FORMS),
+           st.sampled_from(_LINE_ENDS), st.booleans(), st.sampled_from(["drawn", "shuffled",
+           "by entry"]), st.sampled_from(_CELL_FORMATS))  # fmt: skip
+    def check(data, count, on, chunk_bytes, encoding, line_end, blank, order, cells):
         rows = [_row_cells(data.draw) for _ in range(count)]
+        if order == "shuffled":
+            random.Random(count).shuffle(rows)
+        elif order == "by entry":
+            rows.sort(key=lambda row: row[1])
+        text = io.StringIO()
+        csv.writer(text, lineterminator=line_end).writerows([header, *rows])
+        lines = text.getvalue()
+        if blank:  # a blank line after the header
+            lines = lines.replace(line_end, line_end * 2, 1)
+        try:
+            data_bytes = lines.encode(encoding)
+        except UnicodeEncodeError:
+            assume(False)
         path = tmp_path_factory.mktemp("random") / "rows.csv"
-        with path.open("w", encoding="utf-8", newline="") as stream:
-            csv.writer(stream, lineterminator="\n").writerows([header, *rows])
-        got = assert_same_as_row_path(schedule, path, on=on, chunk_bytes=chunk_bytes)
-        assert got is not None or chunk_bytes != CHUNK_BYTES
+        path.write_bytes(data_bytes)
+        assert_same_as_row_path(schedule, path, on=on, chunk_bytes=chunk_bytes,
+                                encoding=encoding, cells=cells)  # fmt: skip
 
     check()
 
