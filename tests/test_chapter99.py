@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from tariffcalc import htsdata
-from tariffcalc.rules import parse_schedule
+from tariffcalc.loading import parse_schedule
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEDULE_FILE = REPO / "tariffs.yaml"

@@ -22,10 +22,19 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tariffcalc import ScheduleError, Shipment, load_schedule, parse_schedule, price_shipment, rules
-from tariffcalc import schedule as schedule_module
+from tariffcalc import (
+    ScheduleError,
+    Shipment,
+    load_schedule,
+    loading,
+    parse_schedule,
+    price_shipment,
+    rules,
+    schedule_yaml,
+)
 from tariffcalc.cli import ExitCode, app
-from tariffcalc.schedule import MAX_REPEATED_NODES, MAX_SCHEDULE_BYTES, _line_map, _StrictLoader
+from tariffcalc.rules import MAX_SCHEDULE_BYTES
+from tariffcalc.schedule_yaml import MAX_REPEATED_NODES, _line_map, _StrictLoader
 
 HERE = Path(__file__).parent
 SCHEDULE_FILE = HERE.parent / "tariffs.yaml"
@@ -57,7 +66,7 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def cache_path() -> Path:
     """The exact file the loader reads for the packaged schedule."""
-    path = rules._cache_file(SCHEDULE_FILE.read_text(encoding="utf-8"))
+    path = loading._cache_file(SCHEDULE_FILE.read_text(encoding="utf-8"))
     assert path is not None
     return path
 
@@ -109,7 +118,7 @@ def test_a_pickle_planted_at_the_cache_path_is_never_run(cache_dir, tmp_path, tr
     assert duty(load_schedule(SCHEDULE_FILE)) == true_duty
     assert not marker.exists(), "the planted pickle was run"
     # The loader put a plain-data cache in its place, which is read back.
-    assert json.loads(path.read_bytes())["format"] == rules._CACHE_FORMAT
+    assert json.loads(path.read_bytes())["format"] == loading._CACHE_FORMAT
     assert duty(load_schedule(SCHEDULE_FILE)) == true_duty
     # The payload is live: the old loader (pickle.load) would have run it.
     pickle.loads(payload).close()
@@ -278,7 +287,7 @@ def test_a_damaged_cache_is_rebuilt(cache_dir, true_duty, damage):
     load_schedule(SCHEDULE_FILE)
     plant(path, damage(path.read_bytes()))
     assert duty(load_schedule(SCHEDULE_FILE)) == true_duty
-    assert json.loads(path.read_bytes())["format"] == rules._CACHE_FORMAT  # written again
+    assert json.loads(path.read_bytes())["format"] == loading._CACHE_FORMAT  # written again
 
 
 def test_a_fifo_at_the_cache_path_does_not_hang(cache_dir):
@@ -420,7 +429,7 @@ def test_the_packaged_schedule_is_far_under_the_limit():
 def test_a_schedule_of_too_many_nodes_is_refused_before_they_are_made(monkeypatch):
     """20 MiB of "1," are 10 million nodes (some 6 GB once made): counted on the parser's events,
     refused past the limit. Shown with a limit of 1,000 (the real one takes a second to reach)."""
-    monkeypatch.setattr(schedule_module, "MAX_SCHEDULE_NODES", 1_000)
+    monkeypatch.setattr(schedule_yaml, "MAX_SCHEDULE_NODES", 1_000)
     text = MINIMAL.replace("title: t\n", "title: t\nnumbers:\n" + "  - 1\n" * 1_000)
     with pytest.raises(ScheduleError) as caught:
         parse_schedule(text, "dense.yaml")
@@ -443,7 +452,7 @@ def test_the_packaged_schedule_is_far_under_the_node_limit():
             events += 1
     finally:
         loader.dispose()
-    assert 5_000 < events and events * 50 < schedule_module.MAX_SCHEDULE_NODES
+    assert 5_000 < events and events * 50 < schedule_yaml.MAX_SCHEDULE_NODES
 
 
 def test_schedule_text_past_the_limit_is_refused():

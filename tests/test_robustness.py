@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from tariffcalc import TariffError, parse_schedule
 from tariffcalc.cli import ExitCode, app
-from tariffcalc.schedule import _StrictLoader, schedule_from_data
+from tariffcalc.schedule_yaml import _StrictLoader, schedule_from_data
 from tariffcalc.tables import InputTable
 
 runner = CliRunner()

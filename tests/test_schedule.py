@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tariffcalc import ScheduleError, load_schedule, parse_schedule
-from tariffcalc.schedule import default_schedule_path
+from tariffcalc.rules import default_schedule_path
 
 HERE = Path(__file__).parent
 BAD = HERE / "bad_schedules"

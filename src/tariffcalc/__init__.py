@@ -17,7 +17,8 @@ from typing import Any
 
 from .engine import DutyLine, ExcludedMeasure, Quote, classify, price_shipment
 from .errors import InputError, OutputError, ScheduleError, TariffError, UnknownRateError
-from .rules import Schedule, load_schedule, parse_schedule
+from .loading import load_schedule, parse_schedule
+from .rules import Schedule
 from .shipment import Shipment, shipment_from_fields
 
 # Loaded when first asked for: `tariffcalc quote` needs neither (start-up time).

@@ -11,7 +11,7 @@ from .rules import Schedule
 
 def audit_stamp(schedule: Schedule, on: date | None = None) -> dict[str, str]:
     """The stamp of a result: tariffcalc's version, the schedule file, the sha256 of the text
-    it was loaded from (as :func:`~tariffcalc.rules.load_schedule` read it) and its review
+    it was loaded from (as :func:`~tariffcalc.loading.load_schedule` read it) and its review
     date, and the HTS revision in force on ``on`` (or the latest one known, for a file of
     entries of many dates: each row takes the revision of its own date)."""
     from . import htsdata

@@ -18,8 +18,9 @@ import typer
 from rich.console import Console
 
 from ..errors import InputError, OutputError, ScheduleError, TariffError, UnknownRateError
+from ..loading import load_schedule
 from ..money import format_percent
-from ..rules import SCHEDULE_ENV, Schedule, load_schedule
+from ..rules import SCHEDULE_ENV, Schedule
 from ..shipment import DECLARATIONS, CellFormat, Shipment, parse_date, shipment_from_fields
 from ._values import hand_over_values_as_given
 

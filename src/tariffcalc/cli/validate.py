@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..rules import cache_problem, default_schedule_path, load_schedule
+from ..loading import cache_problem, load_schedule
+from ..rules import default_schedule_path
 from ._app import (
     app,
     err_console,
