@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tariffcalc import htsdata
+from tariffcalc import hts_export, htsdata
 from tariffcalc.htsdata import (
     Footnote,
     HTSLine,
@@ -341,17 +341,17 @@ def test_a_user_folder_appends_revisions(tmp_path, monkeypatch):
     folder = tmp_path / "hts"
     first = tmp_path / "hts_2026_rev_11.json"
     first.write_text(json.dumps(_export_of("8711", IN_2026)), encoding="utf-8")
-    summary = htsdata.write_folder(
-        folder, [htsdata.ExportFile(first, "2026_rev_11", date(2026, 7, 1))], append=True
+    summary = hts_export.write_folder(
+        folder, [hts_export.ExportFile(first, "2026_rev_11", date(2026, 7, 1))], append=True
     )
     assert summary.added == ["2026_rev_11"] and summary.counts["revisions"] == 1
     second = tmp_path / "hts_2026_rev_12.json.gz"
     second.write_bytes(gzip.compress(json.dumps(_export_of("8711.50", IN_2026)).encode()))
     again = [
-        htsdata.ExportFile(first, "2026_rev_11", date(2026, 7, 1)),  # already there: skipped
-        htsdata.ExportFile(second, "2026_rev_12", date(2026, 8, 1)),
+        hts_export.ExportFile(first, "2026_rev_11", date(2026, 7, 1)),  # already there: skipped
+        hts_export.ExportFile(second, "2026_rev_12", date(2026, 8, 1)),
     ]
-    summary = htsdata.write_folder(folder, again, append=True)
+    summary = hts_export.write_folder(folder, again, append=True)
     assert summary.skipped == ["2026_rev_11"] and summary.added == ["2026_rev_12"]
 
     monkeypatch.setenv(htsdata.HTS_DATA_ENV, str(folder))

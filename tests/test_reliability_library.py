@@ -18,7 +18,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from typer.testing import CliRunner
 
-from tariffcalc import InputError, Shipment, TariffError, htsdata, price_shipment
+from tariffcalc import InputError, Shipment, TariffError, hts_export, htsdata, price_shipment
 from tariffcalc.cli import ExitCode, app
 from tariffcalc.fees import EntryShares
 from tariffcalc.money import round_cent, times
@@ -352,7 +352,7 @@ def test_an_unusable_export_is_refused_before_anything_is_written(tmp_path, file
 
 
 def test_the_same_row_twice_is_kept_once():
-    check = htsdata.check_export(json.loads(_rows(("8703.23.01", "2.5%"), ("8703.23.01", "2.5%"),
+    check = hts_export.check_export(json.loads(_rows(("8703.23.01", "2.5%"), ("8703.23.01", "2.5%"),
                                                   ("8703.24.01", "2.5%"))), "r")
     assert [code for code, _ in check.rows] == ["87032301", "87032401"]
     assert check.tariff_lines == 2
@@ -363,7 +363,7 @@ def _small_folder(tmp_path: Path, general: str) -> Path:
     export = tmp_path / f"hts_{general.rstrip('%')}.json"
     export.write_text(_rows(("8703.23.01", general)), encoding="utf-8")
     folder = tmp_path / "hts-data"
-    htsdata.write_folder(folder, [htsdata.ExportFile(export, f"rev_{general.rstrip('%')}",
+    hts_export.write_folder(folder, [hts_export.ExportFile(export, f"rev_{general.rstrip('%')}",
                                                      date(2026, 10, 1))], append=True)
     return folder
 
@@ -403,8 +403,8 @@ def test_a_quote_does_not_check_an_imported_revision_again(tmp_path, monkeypatch
     monkeypatch.setattr(htsdata, "_chapter",
                         lambda where, number: read.append((where, number)) or chapter(where,
                                                                                       number))
-    monkeypatch.setattr(htsdata, "check_export", None)  # calling it would fail
-    monkeypatch.setattr(htsdata, "read_export", None)
+    monkeypatch.setattr(hts_export, "check_export", None)  # calling it would fail
+    monkeypatch.setattr(hts_export, "read_export", None)
     result = runner.invoke(app, ["quote", "--hts", "8703.23.01", "--value", "10000", "--date",
                                  "2026-10-02", "--format", "json"],
                            env={htsdata.HTS_DATA_ENV: str(folder)})

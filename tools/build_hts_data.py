@@ -27,15 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from tariffcalc.htsdata import (  # noqa: E402 (after the path)
-    PACKAGED_FOLDER,
-    ExportFile,
-    HTSDataError,
-    parse_rate,
-    read_export,
-    revision_name,
-    write_folder,
-)
+from tariffcalc.hts_export import ExportFile, read_export, revision_name, write_folder  # noqa: E402
+from tariffcalc.htsdata import PACKAGED_FOLDER, HTSDataError, parse_rate  # noqa: E402
 
 EXPORTS_ENV = "TARIFFCALC_HTS_EXPORTS"
 DEFAULT_EXPORTS = REPO.parent / "shared" / "reference" / "hts"

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from .. import htsdata
+from .. import hts_export, htsdata
 from ..errors import InputError
 from ..hts import normalize_hts
 from ..report import hts_line_report
@@ -62,10 +62,10 @@ def hts_import(
     on = parse_date(effective, "--effective")
     if not source.is_file():
         raise InputError(f"{source}: no such file (expected the USITC HTS export)")
-    revision = name or htsdata.revision_name(source)
+    revision = name or hts_export.revision_name(source)
     try:  # every check before anything is written
-        check = htsdata.check_export(htsdata.read_export(source), revision)
-    except htsdata.ExportError as exc:  # the user's file, not the tool's data
+        check = hts_export.check_export(hts_export.read_export(source), revision)
+    except hts_export.ExportError as exc:  # the user's file, not the tool's data
         raise InputError(str(exc)) from None
     lines = check.tariff_lines
     if lines < _FEWEST_TARIFF_LINES:
@@ -75,9 +75,9 @@ def hts_import(
             f"{on}: import the complete USITC export"
         )
     target = folder or htsdata.user_folder()
-    summary = htsdata.write_folder(
+    summary = hts_export.write_folder(
         target,
-        [htsdata.ExportFile(source, revision, on)],
+        [hts_export.ExportFile(source, revision, on)],
         append=True,
         built_by="tariffcalc hts import",
     )
