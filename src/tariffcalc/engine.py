@@ -14,89 +14,28 @@ from . import htsdata
 from .errors import InputError, ScheduleError, UnknownRateError
 from .fees import harbor_maintenance_fee, merchandise_processing_fee
 from .hts import format_hts
-from .money import LARGEST_AMOUNT, ZERO, ZERO_MONEY, format_percent, plus, round_cent, times
+from .money import LARGEST_AMOUNT, ZERO, ZERO_MONEY, format_percent, round_cent, times
 from .notices import Notice, code_of, code_part
+from .ordinary_duty import MFNSource, goods_line, mfn_source, ordinary_duty
+from .quotes import EFFECTIVE_RATE_PLACES, MFN_MEASURE, DutyLine, ExcludedMeasure, Quote
 from .rules import (
-    CATEGORIES,
     Gap,
     Measure,
     ProvisionEntry,
     RatePeriod,
     Scenario,
     Schedule,
-    SpecificRate,
 )
-from .shipment import DECLARATION_FIELDS, Shipment, parse_date
-
-MFN_MEASURE = "mfn"
-EFFECTIVE_RATE_PLACES = Decimal("0.000001")
-
-
-@dataclass(frozen=True, slots=True)
-class DutyLine:
-    measure: str
-    title: str
-    heading: str
-    authority: str
-    rate: Decimal  # the rate collected on this line
-    basis: Decimal  # the value (USD) the rate is charged on
-    amount: Decimal
-    why: str
-    program: str  # "mfn", "ieepa", "section-232", "section-122"
-    on_hold_rate: Decimal = ZERO  # suspended portion of the rate, not collected
-    on_hold_amount: Decimal = ZERO_MONEY
-
-
-@dataclass(frozen=True, slots=True)
-class ExcludedMeasure:
-    measure: str
-    title: str
-    reason: str
-    heading: str | None = None
-    # exclusion, stacking, scenario; or, for measures not in force on the date:
-    # not-yet-in-force, ended, not-in-force, not-yet-listed
-    kind: str = "exclusion"
-
-
-@dataclass(frozen=True, slots=True)
-class Quote:
-    entry_date: date
-    hts: str | None  # formatted, e.g. 8703.24.01
-    category: str
-    value: Decimal  # as declared, in ``currency``
-    currency: str
-    fx_rate: Decimal | None
-    customs_value: Decimal  # USD, to the cent
-    mfn_rate: Decimal | None
-    lines: tuple[DutyLine, ...]
-    excluded: tuple[ExcludedMeasure, ...]  # reach the goods but not charged: exclusions, stacking
-    not_in_force: tuple[ExcludedMeasure, ...]  # reach the goods, but not on this entry date
-    base_duty: Decimal | None  # None when the MFN rate is unknown
-    additional_duty: Decimal
-    total_duty: Decimal | None
-    on_hold_duty: Decimal
-    ieepa_duty: Decimal
-    effective_rate: Decimal | None
-    scenario: str | None
-    warnings: tuple[str, ...] = field(default=())
-    # Fees of the entry (the shipment as an entry of its own) and the landed cost.
-    mpf: Decimal | None = None
-    hmf: Decimal | None = None
-    fee_notes: tuple[str, ...] = ()
-
-    @property
-    def total_fees(self) -> Decimal | None:
-        """MPF + HMF; an HMF not known for want of a transport mode is left out (with a warning)."""
-        if self.mpf is None:
-            return None
-        return self.mpf + (self.hmf or ZERO_MONEY)
-
-    @property
-    def landed_cost(self) -> Decimal | None:
-        """Customs value + duties + fees; unknown while any of them is."""
-        if self.total_duty is None or self.total_fees is None:
-            return None
-        return self.customs_value + self.total_duty + self.total_fees
+from .scope import (
+    classify,
+    entry_date,
+    exclusion_on,
+    in_transit,
+    longer_listings,
+    not_in_force_on,
+    scope_entry,
+)
+from .shipment import DECLARATION_FIELDS, Shipment
 
 
 @dataclass(slots=True)
@@ -108,19 +47,6 @@ class _Charge:
     entry: ProvisionEntry | None
     covered: Decimal = ZERO  # value another measure already charges (content displacement)
     notes: list[str] = field(default_factory=list)
-
-
-def entry_date(on: object, what: str = "entry date") -> date:
-    """The entry date as the engine takes it: a ``datetime.date`` or ISO text ("2025-05-03");
-    InputError for anything else (a datetime too: its time and zone are no part of an entry
-    date, and comparing it with the schedule's dates raises TypeError)."""
-    if type(on) is date:
-        return on
-    if isinstance(on, str):
-        return parse_date(on, what)
-    kind = "a datetime (give its .date())" if isinstance(on, date) else type(on).__name__
-    raise InputError(f"{what}: expected a date (datetime.date) or text like 2025-05-03, got "
-                     f"{kind}")
 
 
 def schedule_start(schedule: Schedule) -> date | None:
@@ -163,170 +89,6 @@ def check_goods_number(hts: str | None) -> None:
     )
 
 
-def classify(schedule: Schedule, shipment: Shipment, on: date) -> str:
-    """The category of the goods on an entry date: the first category (in CATEGORIES order)
-    whose measures in force on the date cover the HTS number (a provision counts from the date
-    it was listed,
-    a measure that needs a declaration counts only when it is made, and a declaration such as
-    "not an auto part" takes the goods out), else general."""
-    if shipment.category is not None:
-        return shipment.category
-    assert shipment.hts is not None
-    on = entry_date(on)
-    for category in CATEGORIES:
-        for measure in schedule.measures:
-            if measure.category != category or measure.scope.all_goods:
-                continue
-            if _excluded_by_flag(measure, shipment):
-                continue
-            required = measure.scope.requires
-            if required is not None:
-                declared = getattr(shipment, required)
-                charged_without = declared is None and measure.scope.when_undeclared == "charge"
-                if declared is not True and not charged_without:
-                    continue
-            if measure.period_on(on) is None:
-                continue  # not a measure of that date (a later action, an ended one)
-            for name in measure.scope.lists:
-                entry = schedule.find_in_list(name, shipment.hts)
-                if entry is not None and (entry.listed_from is None or entry.listed_from <= on):
-                    return category
-    return "general"
-
-
-def _excluded_by_flag(measure: Measure, shipment: Shipment) -> bool:
-    return any(
-        exclusion.flag is not None and not exclusion.lists and getattr(shipment, exclusion.flag)
-        for exclusion in measure.exclusions
-    )
-
-
-def _scope_entry(
-    schedule: Schedule, measure: Measure, shipment: Shipment
-) -> tuple[bool, ProvisionEntry | None]:
-    """Whether the measure's scope reaches the goods, and the most specific provision that did
-    (before any declaration the scope requires)."""
-    if shipment.hts is None:
-        return (measure.scope.all_goods or shipment.category in measure.scope.categories), None
-    for name in measure.scope.lists:
-        entry = schedule.find_in_list(name, shipment.hts)
-        if entry is not None:
-            return True, entry
-    return measure.scope.all_goods, None
-
-
-def _longer_listings(
-    schedule: Schedule, measure: Measure, hts: str
-) -> list[tuple[str, ProvisionEntry]]:
-    """Statistical lines (10 digits) under an 8-digit HTS number that the measure's lists name
-    although the 8-digit line itself is not on them, with their list entries."""
-    found: dict[str, ProvisionEntry] = {}
-    for name in measure.scope.lists:
-        for code in schedule.longer_in_list(name, hts):
-            entry = schedule.find_in_list(name, code)
-            if entry is not None:
-                found.setdefault(code, entry)
-    return sorted(found.items())
-
-
-def _exclusion_on(
-    schedule: Schedule,
-    measure: Measure,
-    shipment: Shipment,
-    on: date,
-    undeclared: list[tuple[str, str]],
-) -> tuple[str, str | None] | None:
-    """The first exclusion that takes the goods out of the measure on the date (its reason
-    and heading), if any. An exclusion that turns on a declaration the shipment did not make
-    leaves the duty charged and, where the schedule says so, a warning naming it."""
-    for exclusion in measure.exclusions:
-        if not exclusion.covers(on):
-            continue
-        if exclusion.lists and not (
-            shipment.hts is not None
-            and any(schedule.find_in_list(name, shipment.hts) for name in exclusion.lists)
-        ):
-            continue
-        if exclusion.except_chapters and (
-            shipment.hts is None or shipment.hts[:2] in exclusion.except_chapters
-        ):
-            continue
-        if exclusion.chapters and (
-            shipment.hts is None or shipment.hts[:2] not in exclusion.chapters
-        ):
-            continue
-        if exclusion.unless is not None and getattr(shipment, exclusion.unless):
-            continue
-        if exclusion.flag is not None:
-            declared = getattr(shipment, exclusion.flag)
-            if declared is None and exclusion.undeclared:
-                code = f"DECLARE_{code_part(exclusion.flag)}"
-                undeclared.append((measure.id, Notice(code, exclusion.undeclared)))
-            if not declared:
-                continue
-        return exclusion.reason, exclusion.heading
-    return None
-
-
-def _in_transit(
-    measure: Measure,
-    period: RatePeriod,
-    shipment: Shipment,
-    on: date,
-    undeclared: list[tuple[str, str]],
-) -> tuple[RatePeriod, ExcludedMeasure | None]:
-    """The period that applies to goods in transit when a measure changed (reference §12): an
-    earlier rate, or no duty (the ExcludedMeasure); without a loading date, the ordinary
-    treatment and a warning naming the option."""
-    for window in measure.in_transit:
-        if not window.start <= on <= window.end:
-            continue
-        loaded = shipment.loaded_on
-        if loaded is None:
-            undeclared.append((measure.id, Notice("LOADED_ON_MISSING", (
-                f"goods loaded on the vessel before {window.loaded_before} and entered by "
-                f"{window.end} {window.treatment} ({window.heading}); give the loading date "
-                "(--loaded-on / column loaded_on) to apply it"
-            ))))  # fmt: skip
-        elif loaded < window.loaded_before:
-            reason = (
-                f"in transit: loaded on {loaded}, before {window.loaded_before}, and entered by "
-                f"{window.end}: the goods {window.treatment} ({window.authority})"
-            )
-            if window.rate is None:
-                return period, ExcludedMeasure(measure.id, measure.title, reason, window.heading)
-            return period.replaced(
-                rate=window.rate, heading=window.heading, authority=window.authority,
-                inclusive_of_mfn=False, heading_if_mfn_at_or_above=None, on_hold=None,
-                confidence=window.confidence, note=reason,
-            ), None  # fmt: skip
-        break
-    return period, None
-
-
-def _not_in_force(measure: Measure, on: date) -> ExcludedMeasure:
-    if on < measure.first_day:
-        kind, reason = (
-            "not-yet-in-force",
-            f"not yet in force: applies to entries from {measure.first_day}",
-        )
-    elif measure.last_day is not None and on > measure.last_day:
-        kind, reason = "ended", f"ended: applied to entries through {measure.last_day}"
-    else:
-        kind, reason = "not-in-force", "not in force on this date"
-    return ExcludedMeasure(measure.id, measure.title, reason, kind=kind)
-
-
-@dataclass(frozen=True, slots=True)
-class _MFNSource:
-    """Where the MFN rate comes from: the ad valorem part, any specific parts, how to say it."""
-
-    ad_valorem: Decimal
-    specific: tuple[SpecificRate, ...]
-    label: str
-    source: str
-
-
 @dataclass(frozen=True, slots=True)
 class PricingPlan:
     """Everything about a shipment's duty that does not depend on its amounts (value, contents,
@@ -340,7 +102,7 @@ class PricingPlan:
     hts: str | None
     hts_label: str | None
     category: str
-    mfn: _MFNSource | None
+    mfn: MFNSource | None
     mfn_problem: str
     charges: tuple[tuple[Measure, RatePeriod, ProvisionEntry | None], ...]
     excluded: tuple[ExcludedMeasure, ...]
@@ -382,17 +144,17 @@ def plan_pricing(
     not_in_force: list[ExcludedMeasure] = []
     hts_label = format_hts(shipment.hts) if shipment.hts is not None else None
     line = goods_line(shipment, on)
-    mfn, mfn_problem = _mfn_source(schedule, shipment, hts_label, warnings, line)
+    mfn, mfn_problem = mfn_source(schedule, shipment, hts_label, warnings, line)
 
     charges: list[tuple[Measure, RatePeriod, ProvisionEntry | None]] = []
     undeclared: list[tuple[str, str]] = []
     partial: list[tuple[str, str]] = []
     for measure in schedule.measures:
-        in_scope, entry = _scope_entry(schedule, measure, shipment)
+        in_scope, entry = scope_entry(schedule, measure, shipment)
         if not in_scope and shipment.hts is not None and len(shipment.hts) == 8:
             # A measure that reaches some statistical lines of an 8-digit line: the goods are
             # charged as one of them (the higher duty) until the 10-digit number says otherwise.
-            longer = _longer_listings(schedule, measure, shipment.hts)
+            longer = longer_listings(schedule, measure, shipment.hts)
             if longer:
                 in_scope, entry = True, longer[0][1]
                 partial.append((measure.id, ", ".join(format_hts(code) for code, _ in longer)))
@@ -419,7 +181,7 @@ def plan_pricing(
             continue
         period = measure.period_on(on)
         if period is None:
-            not_in_force.append(_not_in_force(measure, on))
+            not_in_force.append(not_in_force_on(measure, on))
             continue
         if entry is not None and entry.listed_from is not None and on < entry.listed_from:
             not_in_force.append(
@@ -432,11 +194,11 @@ def plan_pricing(
             )
             continue
         if measure.in_transit:
-            period, in_transit = _in_transit(measure, period, shipment, on, undeclared)
-            if in_transit is not None:
-                excluded.append(in_transit)
+            period, loaded_before = in_transit(measure, period, shipment, on, undeclared)
+            if loaded_before is not None:
+                excluded.append(loaded_before)
                 continue
-        exclusion = _exclusion_on(schedule, measure, shipment, on, undeclared)
+        exclusion = exclusion_on(schedule, measure, shipment, on, undeclared)
         if exclusion is not None:
             reason, heading = exclusion
             excluded.append(ExcludedMeasure(measure.id, measure.title, reason, heading))
@@ -497,7 +259,7 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
     hts_label, category = plan.hts_label, plan.category
 
     # --- the ordinary duty (MFN)
-    mfn_line, mfn_problem = _ordinary_duty(
+    mfn_line, mfn_problem = ordinary_duty(
         plan.mfn, plan.mfn_problem, shipment, customs_value, hts_label
     )
     # The MFN rate the inclusive-of-MFN rules compare with: an ad valorem rate itself; for a
@@ -647,110 +409,6 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
     )
 
 
-def _mfn_source(
-    schedule: Schedule,
-    shipment: Shipment,
-    goods: str | None,
-    warnings: list[str],
-    line: htsdata.HTSLine | None,
-) -> tuple[_MFNSource | None, str]:
-    """The MFN rate: the shipment's own, else the schedule's own table (a schedule may carry
-    one), else the HTS revision in force on the entry date; or None and why it is unknown."""
-    if shipment.mfn_rate is not None:
-        rate = shipment.mfn_rate
-        return _MFNSource(rate, (), format_percent(rate), "declared with the shipment"), ""
-    known = schedule.mfn_rate(shipment.hts) if shipment.hts is not None else None
-    if known is not None:
-        if known.confidence != "H":
-            warnings.append(Notice("MFN_CONFIDENCE", (
-                f"the MFN rate {known.label} for {format_hts(known.provision)} rests on a "
-                f"secondary source (confidence {known.confidence}); confirm it or give the "
-                "shipment's own MFN rate"
-            )))  # fmt: skip
-        source = f"{format_hts(known.provision)}, {known.goods}; source: {known.source}"
-        return _MFNSource(known.rate, known.specific, known.label, source), ""
-    if line is None:
-        what = goods or f"category {shipment.category}"
-        return None, (
-            f"the MFN rate of {what} is not known without an HTS number (give it with "
-            "--mfn-rate / column mfn_rate)"
-        )
-    where = f"HTS {line.revision.replace('_', ' ')} (USITC export)"
-    if line.ad_valorem is None:
-        published = line.general or "no rate"
-        return None, (
-            f"the MFN rate of {goods} is published as {published!r} in {where}, which is not a "
-            "plain rate (give it with --mfn-rate / column mfn_rate)"
-        )
-    description = line.description if len(line.description) <= 80 else (
-        "..." + line.description[-77:]
-    )
-    source = f"{goods}, {description}; source: {where}"
-    return _MFNSource(line.ad_valorem, line.specific, line.general, source), ""
-
-
-def goods_line(shipment: Shipment, on: date) -> htsdata.HTSLine | None:
-    """The shipment's HTS number as a line of the revision in force on the entry date; an
-    InputError naming the nearest real lines if it is not one."""
-    if shipment.hts is None:
-        return None
-    found = htsdata.line(shipment.hts, on)
-    if found is not None and (len(shipment.hts) == 10 or found.rate_code is not None):
-        return found
-    revision = htsdata.revision_on(on).name.replace("_", " ")
-    goods_chapter = shipment.hts[:2] not in htsdata.SPECIAL_CHAPTERS
-    candidates = [
-        code
-        for code in htsdata.nearest(shipment.hts, on, 6)
-        if not goods_chapter or code[:2] not in htsdata.SPECIAL_CHAPTERS
-    ]
-    near = ", ".join(candidates[:3]) or "none found"
-    what = "statistical suffix" if len(shipment.hts) == 10 and htsdata.line(
-        shipment.hts[:8], on) is not None else "tariff line"
-    raise InputError(
-        f"hts: {format_hts(shipment.hts)} is not a {what} of the HTS in force on {on} "
-        f"({revision}); nearest: {near}"
-    )
-
-
-def _ordinary_duty(
-    mfn: _MFNSource | None,
-    problem: str,
-    shipment: Shipment,
-    customs_value: Decimal,
-    goods: str | None,
-) -> tuple[DutyLine | None, str]:
-    """The MFN line of the shipment, or None and why it is unknown."""
-    if mfn is None:
-        return None, problem
-    duty = times(customs_value, mfn.ad_valorem)
-    source = mfn.source
-    if mfn.specific:
-        if shipment.quantity is None:
-            units = " and ".join(part.unit for part in mfn.specific)
-            return None, (
-                f"the MFN rate of {goods} is {mfn.label}, which needs the quantity in {units} "
-                "(--quantity / column quantity) or the shipment's own --mfn-rate"
-            )
-        duty = plus(duty, *(times(shipment.quantity, part.amount) for part in mfn.specific))
-        source += f"; {shipment.quantity} {mfn.specific[0].unit}"
-    amount = round_cent(duty)
-    rate = mfn.ad_valorem
-    if mfn.specific:
-        rate = (amount / customs_value).quantize(EFFECTIVE_RATE_PLACES)
-    return DutyLine(
-        measure=MFN_MEASURE,
-        title="Ordinary customs duty (column 1 general)",
-        heading=goods or "-",
-        authority="HTSUS column 1 general rate",
-        rate=rate,
-        basis=customs_value,
-        amount=amount,
-        why=f"MFN {mfn.label}: {source}",
-        program=MFN_MEASURE,
-    ), ""
-
-
 def _content_values(
     charges: dict[str, _Charge],
     shipment: Shipment,
@@ -859,3 +517,11 @@ def _duty_line(
         on_hold_rate=held,
         on_hold_amount=round_cent(times(basis, held)),
     )
+
+
+__all__ = [
+    "EFFECTIVE_RATE_PLACES", "MFN_MEASURE", "DutyLine", "ExcludedMeasure", "PricingPlan",
+    "Quote", "before_schedule_warning", "check_goods_number", "classify", "entry_date",
+    "goods_line", "plan_key", "plan_pricing", "price_shipment", "price_with_plan",
+    "schedule_start",
+]  # fmt: skip
