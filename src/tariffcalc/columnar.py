@@ -87,7 +87,7 @@ class ColumnarFile:
         self.default_date, self.header = default_date, table.header + result_columns(table.header)
         self.summary = BatchSummary(warning_style=warning_style)
         self.resolver = Resolver(schedule, scenario, warning_style)
-        self._unreadable_days: dict[str, bool] = {}
+        self._unreadable_days: dict[str, bool] = {}  # date cells the entry scan cannot read
         # Entries spread over the file: their totals (None: entries kept within parts), the
         # entries the engine prices, and the MPF handed out so far to entries still open.
         self.spread: EntryTotals | None = None
@@ -202,33 +202,6 @@ class ColumnarFile:
         self.book = spread.book()
         yield from self._priced(lambda done: (size + done) // 2)
 
-    def _entry_keys(self, frame: pl.DataFrame, entry: str, days: pl.Series | None) -> pl.Series:
-        """Each row's entry as the entry scan reads it, "" for none; also "" for a row whose
-        date cannot be read (ASCII, not a date): the scan leaves it out and it fails, so it
-        takes no part in its entry, wherever it is in the file."""
-        keys = strip_cells(frame.get_column(entry).fill_null(""))
-        if days is None:
-            return keys
-        unreadable = [text for text in days.unique().to_list() if self._unreadable_day(text)]
-        if not unreadable:
-            return keys
-        return pl.select(
-            pl.when(days.is_in(unreadable)).then(pl.lit("")).otherwise(keys).alias("key")
-        ).to_series()
-
-    def _unreadable_day(self, text: str) -> bool:
-        if text not in self._unreadable_days:
-            try:
-                unreadable = (
-                    bool(text)
-                    and text.isascii()
-                    and not parse_date(text, "date", self.table.cells.date_format)
-                )
-            except TariffError:
-                unreadable = True
-            self._unreadable_days[text] = unreadable
-        return self._unreadable_days[text]
-
     def _priced(self, done: Callable[[int], int] = int) -> Iterator[ColumnarBatch]:
         """The parts priced in one pass (``done``: the progress of a part's bytes)."""
         header, fields = self.table.header, self.table.fields
@@ -246,7 +219,7 @@ class ColumnarFile:
                 days = None
                 if day is not None:
                     days = frame.get_column(day).fill_null("").str.strip_chars(ASCII_SPACE)
-                keys = self._entry_keys(frame, entry, days)
+                keys = _entry_keys(frame, entry, days, self._unreadable_days, self.table)
                 if not part.last:
                     cut = _open_entries_start(keys, days)
                     frame, carry, keys = frame.slice(0, cut), frame.slice(cut), keys.slice(0, cut)
@@ -265,6 +238,36 @@ class ColumnarFile:
                 self.progress(done(part.done))
 
 
+def _entry_keys(
+    frame: pl.DataFrame, entry: str, days: pl.Series | None, unreadable_days: dict[str, bool],
+    table: InputTable,
+) -> pl.Series:  # fmt: skip
+    """Each row's entry as the entry scan reads it, "" for none; also "" for a row whose date
+    cannot be read (ASCII, not a date): the scan leaves it out and it fails, so it takes no
+    part in its entry, wherever it is in the file. ``unreadable_days``: the date cells seen so
+    far, and whether the scan cannot read them."""
+    keys = strip_cells(frame.get_column(entry).fill_null(""))
+    if days is None:
+        return keys
+    for text in days.unique().to_list():
+        if text not in unreadable_days:
+            try:
+                unreadable = (
+                    bool(text)
+                    and text.isascii()
+                    and not parse_date(text, "date", table.cells.date_format)
+                )
+            except TariffError:
+                unreadable = True
+            unreadable_days[text] = unreadable
+    unreadable_cells = [text for text in days.unique().to_list() if unreadable_days[text]]
+    if not unreadable_cells:
+        return keys
+    return pl.select(
+        pl.when(days.is_in(unreadable_cells)).then(pl.lit("")).otherwise(keys).alias("key")
+    ).to_series()
+
+
 def _open_entries_start(keys: pl.Series, days: pl.Series | None) -> int:
     """Where the rows that go with the next part start (the part's height: none), so that no
     entry that may go on in the next part is priced in this one. Those are the entries of the
@@ -272,7 +275,7 @@ def _open_entries_start(keys: pl.Series, days: pl.Series | None) -> int:
     entry is complete) with every row from the first row of any of them: a tail of the part.
     When that is more than half the part (most rows of one date, or no date column), only the
     last entry's own rows go on, as a file in entry order needs. ``keys``: each row's entry
-    (see :meth:`ColumnarFile._entry_keys`); ``days``: its date cell, stripped. An entry that
+    (see :func:`_entry_keys`); ``days``: its date cell, stripped. An entry that
     still goes on in a later part sends the file to the row path (:func:`_entries_once`)."""
     height = keys.len()
     cut = height if not height or not keys[-1] else _last_run(keys)
