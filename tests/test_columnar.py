@@ -753,3 +753,34 @@ def test_spread_entries_with_refused_rows_and_two_dates(tmp_path: Path, schedule
     # rest, 634.62 - 167.70 - 465.83 = 1.09.
     assert [row["mpf"] for row in e1] == ["167.70", "465.83", "1.09"]
     assert got[1].failed == 2  # E2's refused row, E3's row of another date
+
+
+def test_keys_resolved_in_worker_processes_price_alike(tmp_path: Path, schedule, monkeypatch):
+    """Many distinct keys are resolved by forked worker processes ($TARIFFCALC_WORKERS): the
+    output and summary are those of one process (and of the engine row by row)."""
+    from tariffcalc import resolution
+
+    source = tmp_path / "generated.csv"
+    generate.write(3000, source, seed=21)
+    monkeypatch.setenv("TARIFFCALC_WORKERS", "1")
+    alone = columnar(schedule, source)
+    monkeypatch.setenv("TARIFFCALC_WORKERS", "3")
+    monkeypatch.setattr(resolution, "_KEYS_PER_WORKER", 5)
+    here: list[int] = []  # keys resolved in this process (a worker's count stays in it)
+    kept: list[int] = []
+    real_terms, real_keep = resolution.Resolver._terms, resolution.Resolver._keep
+
+    def terms(self, request):
+        here.append(1)
+        return real_terms(self, request)
+
+    def keep(self, request, found):
+        kept.append(1)
+        real_keep(self, request, found)
+
+    monkeypatch.setattr(resolution.Resolver, "_terms", terms)
+    monkeypatch.setattr(resolution.Resolver, "_keep", keep)
+    got = assert_same_as_row_path(schedule, source)
+    assert len(kept) > 100 and len(here) < len(kept) // 10  # resolved by the workers
+    assert got[0] == alone[0]
+    same_summary(got[1], alone[1])

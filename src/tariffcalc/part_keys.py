@@ -15,7 +15,7 @@ from .batch import probe_shipment
 from .errors import TariffError
 from .fees import hmf_rate
 from .reader import ASCII_SPACE
-from .resolution import GOODS_FIELDS, Resolver, Terms, millionths
+from .resolution import GOODS_FIELDS, Request, Resolver, Terms, millionths
 from .rules import Schedule
 from .shipment import MODE_WORDS, parse_date
 from .tables import InputTable
@@ -216,15 +216,19 @@ class PartKeys:
         keys = keys.with_columns(key.alias("key"))
         distinct = keys.get_column("key").drop_nulls().unique().to_list()
         self.terms: list[Terms] = []
-        index: dict[int, int | None] = {}
+        requests: dict[int, Request] = {}
         for number in distinct:
             declared, when = divmod(number, 2**22)
             goods_id, flags = divmod(declared, 4)
-            goods = dict(zip(GOODS_FIELDS, goods_texts[goods_id].split(_SEP), strict=True))
-            on = date.fromordinal(when)
-            terms = self.resolver.terms(
-                goods, bool(flags & 2), bool(flags & 1), on, when in self.dated_days
-            )
+            goods = tuple(zip(GOODS_FIELDS, goods_texts[goods_id].split(_SEP), strict=True))
+            requests[number] = (
+                goods, bool(flags & 2), bool(flags & 1), date.fromordinal(when),
+                when in self.dated_days,
+            )  # fmt: skip
+        self.resolver.resolve_all(list(requests.values()))
+        index: dict[int, int | None] = {}
+        for number, request in requests.items():
+            terms = self.resolver.terms(request)
             if terms is None:
                 index[number] = None
             else:

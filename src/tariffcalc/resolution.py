@@ -4,6 +4,8 @@ and each additional duty line's rates and basis. The batch's arithmetic is done 
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -111,18 +113,45 @@ class Resolver:
             return True
         return any(on.isoformat() in warning for warning in quote.warnings)
 
-    def terms(
-        self, goods: dict[str, str | None], metal: bool, mode_given: bool, on: date, dated: bool
-    ) -> Terms | None:
-        key = (tuple(goods.items()), metal, mode_given, on, dated)
-        if key not in self.known:
-            self.known[key] = self._terms(goods, metal, mode_given, on, dated)
-        return self.known[key]
+    def terms(self, request: Request) -> Terms | None:
+        """What the engine says about one key: (goods cells as (field, cell) pairs, metal
+        content declared, transport mode given, the day resolved, whether the day's quotes
+        name it); None when its rows are for the engine to price alone."""
+        if request not in self.known:
+            self._keep(request, self._terms(request))
+        return self.known[request]
 
-    def _terms(
-        self, goods: dict[str, str | None], metal: bool, mode_given: bool, on: date, dated: bool
-    ) -> Terms | None:
-        fields: dict[str, str | None] = {**goods, "mode": MODES[0] if mode_given else None}
+    def resolve_all(self, requests: list[Request]) -> None:
+        """Resolve the keys not known yet in worker processes, when there are enough of them
+        to be worth the workers (``$TARIFFCALC_WORKERS``: how many; the cores by default):
+        each is a fork of this process, so it has the schedule already, and only the keys and
+        what the engine says of them cross between processes."""
+        todo = [request for request in dict.fromkeys(requests) if request not in self.known]
+        workers = min(worker_count(), len(todo) // _KEYS_PER_WORKER)
+        if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            return  # resolved one by one as they are asked for
+        global _working
+        _working = self
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                chunk = max(1, len(todo) // (workers * 8))
+                for request, found in pool.imap_unordered(_resolved, todo, chunksize=chunk):
+                    self._keep(request, found)
+        finally:
+            _working = None
+
+    def _keep(self, request: Request, found: tuple[Terms, tuple[str, ...]] | None) -> None:
+        if found is None:
+            self.known[request] = None
+            return
+        terms, warnings = found
+        self.notices_of.setdefault(terms.warnings, warnings)
+        self.known[request] = terms
+
+    def _terms(self, request: Request) -> tuple[Terms, tuple[str, ...]] | None:
+        """The terms of a key and the warnings its warnings cell stands for."""
+        goods, metal, mode_given, on, dated = request
+        fields: dict[str, str | None] = {**dict(goods), "mode": MODES[0] if mode_given else None}
         probes = _CONTENT_PROBES if metal else _PROBES
         quotes = []
         for value, content in probes:
@@ -165,8 +194,29 @@ class Resolver:
             else:
                 lines.append((rate, held, line.program == "ieepa", int(of_value), int(of_content)))
         cell = warnings_cell(first.warnings, self.warning_style)
-        self.notices_of.setdefault(cell, first.warnings)
-        return Terms(first.category, cell, mfn, tuple(lines))
+        return Terms(first.category, cell, mfn, tuple(lines)), first.warnings
+
+
+# A key to resolve: (goods cells as (field, cell) pairs, metal content declared, transport mode
+# given, the day resolved, whether the day's quotes name it).
+Request = tuple[tuple[tuple[str, str | None], ...], bool, bool, date, bool]
+WORKERS_ENV = "TARIFFCALC_WORKERS"
+_KEYS_PER_WORKER = 200  # fewer keys than this a worker: not worth a process
+_working: Resolver | None = None  # the resolver a worker process was forked from
+
+
+def worker_count() -> int:
+    """How many processes may resolve keys ($TARIFFCALC_WORKERS, else the cores)."""
+    setting = os.environ.get(WORKERS_ENV, "").strip()
+    if setting.isdigit() and int(setting) > 0:
+        return int(setting)
+    return os.cpu_count() or 1
+
+
+def _resolved(request: Request) -> tuple[Request, tuple[Terms, tuple[str, ...]] | None]:
+    """In a worker process: a key and what the engine says of it."""
+    assert _working is not None
+    return request, _working._terms(request)
 
 
 class NotLinear(Exception):
