@@ -36,29 +36,32 @@ class RowsAlone:
         self.last, self.book = last, book
         self.fields = table.fields
 
-    def classify(self, bad: list[int]) -> tuple[list[int], list[str], dict[int, int]]:
-        """Of the rows the columnar path cannot price, those that name an entry: (the inert
-        ones, the entries the others taint, the value in cents the entry scan counts for each
-        of the others). A row is inert when the entry scan does not count
-        it (its value, exchange rate or date cannot be read) and it fails: it then takes no part
-        in its entry, as on the row path. An entry holding any other such row goes to the row
-        path whole, so that its MPF is shared in one place."""
+    def classify(self, bad: list[int]) -> tuple[list[int], list[str], dict[int, int], list[int]]:
+        """Of the rows the columns cannot price, those that name an entry: (the inert ones, the
+        entries the others taint, the value in cents the entry scan counts for each row it
+        counts, the failing ones). Each is priced alone by the engine here to know which:
+
+        - inert: the entry scan does not count it (its value, exchange rate or date cannot be
+          read) and it fails: it takes no part in its entry, as in the engine's entry scan;
+        - failing: the scan counts it (its value is in the entry's) but the engine refuses it:
+          it takes no share of the entry's MPF, so no row of the entry takes the remainder
+          (each takes its share in proportion to its value, as EntryShares hands them out);
+        - any other row taints its entry: the engine prices all the entry's rows, one by one,
+          so that its MPF is shared in one place."""
         # The entry as the row path reads it (Python's strip, which knows more spaces).
         position = self.fields["entry"]
         tainted: set[str] = set()
         scanned: dict[int, int] = {}
-        uncounted, rows = [], []  # (row, entry), cells of the rows the entry scan leaves out
+        in_entries, rows = [], []  # (row, entry), cells of the bad rows in an entry
         for row, row_cells in zip(bad, cells_as_read(self.frame, bad), strict=True):
             key = (row_cells[position] if position < len(row_cells) else "").strip()
             if not key:
                 continue
             line = entry_line(self.fields, row_cells, self.default_date, self.table.cells)
             if line is not None:
-                tainted.add(key)  # counted in its entry: the entry is the engine's
                 scanned[row] = int(line[2] * 100)
-            else:
-                uncounted.append((row, key))
-                rows.append(row_cells)
+            in_entries.append((row, key))
+            rows.append(row_cells)
         table = self.table
         alone = _subset(table, ((n + 1, 0, r) for n, r in enumerate(rows)), self.fields)
         status = RESULT_FIELDS.index("status")
@@ -66,13 +69,15 @@ class RowsAlone:
             self.schedule, alone, BatchSummary(), default_date=self.default_date,
             scenario=self.scenario, plans=self.plans,
         )  # fmt: skip
-        inert = []
-        for (row, key), (_, _, results) in zip(uncounted, priced, strict=True):
-            if results[status] == STATUS_ERROR:
-                inert.append(row)
-            else:
+        inert, failing = [], []
+        for (row, key), (_, _, results) in zip(in_entries, priced, strict=True):
+            if results[status] != STATUS_ERROR:
                 tainted.add(key)
-        return inert, sorted(tainted), scanned
+            elif row in scanned:
+                failing.append(row)
+            else:
+                inert.append(row)
+        return inert, sorted(tainted), scanned, failing
 
     def price(self, names: list[str], row_path: list[int]) -> pl.DataFrame:
         """Price these rows (``row_path``, from 0 in the part) with the engine, one by one in

@@ -370,12 +370,12 @@ class _Pricing:
             numbers = numbers.with_columns(pl.col("ok") & ~last)
         bad = numbers.select(pl.arg_where(~pl.col("ok"))).to_series().to_list()
         if "entry" in file.table.fields:
-            inert, tainted, scanned = self.alone.classify(bad)
+            inert, tainted, scanned, failing = self.alone.classify(bad)
             spread = file.spread
             if spread is None:
-                numbers = entry_shares(numbers, inert, tainted)
+                numbers = entry_shares(numbers, inert, tainted, scanned, failing)
             elif spread.totals is None:  # the first pass: the entries' totals only
-                spread.add(numbers, self.first_row, inert, tainted, scanned)
+                spread.add(numbers, self.first_row, inert, tainted, scanned, failing)
                 return None
             else:
                 numbers, file.handed = spread_shares(

@@ -38,17 +38,26 @@ def mpf_of(value: pl.Expr, lines: pl.Expr | None = None) -> pl.Expr:
     return pl.when(informal.fill_null(False)).then(flat).otherwise(formal)
 
 
-def entry_shares(numbers: pl.DataFrame, inert: list[int], tainted: list[str]) -> pl.DataFrame:
+def entry_shares(
+    numbers: pl.DataFrame, inert: list[int], tainted: list[str], scanned: dict[int, int],
+    failing: list[int],
+) -> pl.DataFrame:  # fmt: skip
     """Each entry's MPF shared among its rows as :class:`~tariffcalc.fees.EntryShares`
-    does: in proportion to value, the last row taking the remainder. An entry is priced
-    here only if all its rows are (inert rows aside) and they share one date; otherwise
-    all its rows take the row path."""
+    does: in proportion to value, the last row taking the remainder (none does in an entry
+    with a ``failing`` row, counted at its ``scanned`` value but taking no share). An entry
+    is priced here only if all its rows are (inert and failing rows aside) and they share
+    one date; otherwise the engine prices all its rows (``tainted``; see
+    :meth:`~tariffcalc.alone.RowsAlone.classify`)."""
     entry = numbers.get_column("entry")
     not_inert = pl.repeat(True, numbers.height, eager=True).scatter(inert, False)
+    fails = pl.repeat(False, numbers.height, eager=True).scatter(failing, True)
+    counted = numbers.get_column("cv").scatter(failing, [scanned[row] for row in failing])
     query = numbers.lazy().with_columns(
         ((pl.col("entry") != "") & not_inert).alias("member"),
         pl.col("entry").is_in(tainted).alias("tainted"),
         pl.int_range(pl.len()).alias("row"),
+        fails.alias("failing"),
+        counted.alias("counted"),
     )
     # Entries are usually contiguous runs of rows: then each entry's sums come from
     # running sums at its first and last rows, without grouping.
@@ -105,13 +114,18 @@ def _run_shares(query: pl.LazyFrame) -> pl.LazyFrame:
     previous_run = pl.when(pl.col("member")).then(run).forward_fill().shift(1)
     changed = pl.col("member") & (previous_run == run) & (previous_day != day)
     query = query.with_columns(
-        over_entry((pl.col("cv") * member).fill_null(0)).alias("entry_value"),
+        over_entry((pl.col("counted") * member).fill_null(0)).alias("entry_value"),
         over_entry(member).alias("entry_lines"),
         position.alias("position"),
         over_entry(changed.fill_null(False).cast(pl.Int64)).alias("entry_dates"),
+        over_entry(pl.col("failing").cast(pl.Int64)).alias("entry_failing"),
     )
     value = pl.col("entry_value")
-    is_last = pl.col("member") & (pl.col("position") == pl.col("entry_lines") - 1)
+    is_last = (
+        pl.col("member")
+        & (pl.col("position") == pl.col("entry_lines") - 1)
+        & (pl.col("entry_failing") == 0)
+    )
     entry_mpf = mpf_of(value, pl.col("entry_lines"))
     share = (2 * entry_mpf * pl.col("cv") + value) // (2 * value)
     query = query.with_columns(
@@ -127,13 +141,14 @@ def _grouped_shares(query: pl.LazyFrame) -> pl.LazyFrame:
     """:func:`_run_shares` for entries whose rows are spread over the file."""
     by, day = "entry", pl.col("day")
     members = query.filter(pl.col("member")).with_columns(
-        pl.col("cv").sum().over(by).alias("entry_value"),
+        pl.col("counted").sum().over(by).alias("entry_value"),
         pl.len().over(by).alias("entry_lines"),
         pl.int_range(pl.len()).over(by).alias("position"),
         (day.max().over(by) != day.min().over(by)).cast(pl.Int64).alias("entry_dates"),
+        pl.col("failing").any().over(by).alias("entry_failing"),
     )
     value = pl.col("entry_value")
-    is_last = pl.col("position") == pl.col("entry_lines") - 1
+    is_last = (pl.col("position") == pl.col("entry_lines") - 1) & ~pl.col("entry_failing")
     entry_mpf = mpf_of(value, pl.col("entry_lines"))
     share = (2 * entry_mpf * pl.col("cv") + value) // (2 * value)
     members = members.with_columns(
@@ -157,14 +172,17 @@ class EntryTotals:
         self.totals: pl.DataFrame | None = None
 
     def add(self, numbers: pl.DataFrame, first_row: int, inert: list[int], tainted: list[str],
-            scanned: dict[int, int]) -> None:  # fmt: skip
+            scanned: dict[int, int], failing: list[int]) -> None:  # fmt: skip
         """A part's member rows (``scanned``: the value in cents the entry scan counts for
-        rows the engine prices alone)."""
+        rows the engine prices alone; ``failing``: those of them it refuses, see
+        :func:`entry_shares`)."""
         not_inert = pl.repeat(True, numbers.height, eager=True).scatter(inert, False)
         rows = list(scanned)
+        refused = set(failing)
         counted = pl.DataFrame(
             {"row": pl.Series(rows, dtype=pl.Int64),
-             "counted": pl.Series([scanned[r] for r in rows], dtype=pl.Int64)}
+             "counted": pl.Series([scanned[r] for r in rows], dtype=pl.Int64),
+             "failing": pl.Series([r in refused for r in rows], dtype=pl.Boolean)}
         )  # fmt: skip
         facts = (
             numbers.lazy()
@@ -178,6 +196,7 @@ class EntryTotals:
                 pl.coalesce("counted", "cv").sum().alias("value"),
                 pl.len().alias("lines"),
                 pl.col("entry").is_in(tainted).any().alias("tainted"),
+                pl.col("failing").fill_null(False).any().alias("failing"),
             )
         )
         self._parts.append(facts.collect())
@@ -194,7 +213,7 @@ class EntryTotals:
             return
         by_day = groups.group_by("entry", "day").agg(
             pl.col("first").min(), pl.col("last").max(), pl.col("value").sum(),
-            pl.col("lines").sum(), pl.col("tainted").any(),
+            pl.col("lines").sum(), pl.col("tainted").any(), pl.col("failing").any(),
         )  # fmt: skip
         # The first row counted sets the entry's date; rows of other dates are not counted.
         self.totals = (
@@ -204,7 +223,11 @@ class EntryTotals:
                 pl.col("day").first().alias("entry_day"),
                 pl.col("value").first().alias("entry_value"),
                 pl.col("lines").first().alias("entry_lines"),
-                pl.col("last").first(),
+                # An entry with a row the engine refuses has no last row: no remainder.
+                pl.when(pl.col("failing").first())
+                .then(-1)
+                .otherwise(pl.col("last").first())
+                .alias("last"),
                 (
                     ~pl.col("tainted").any()
                     & (pl.len() == 1)
