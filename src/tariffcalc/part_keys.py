@@ -215,7 +215,7 @@ class PartKeys:
         ) * 2**22 + pl.col("when")
         keys = keys.with_columns(key.alias("key"))
         distinct = keys.get_column("key").drop_nulls().unique().to_list()
-        self.terms: list[Terms] = []
+        self.terms = []
         requests: dict[int, Request] = {}
         for number in distinct:
             declared, when = divmod(number, 2**22)

@@ -109,7 +109,7 @@ def _csv_parts(table: InputTable, offset: int, lines: int, size: int) -> Iterato
                 cells, kept = _held(row, width)
                 rows.append(cells)
                 as_read.append(kept)
-                ends.append(lines + reader.line_num)  # type: ignore[attr-defined]
+                ends.append(lines + reader.line_num)
                 held += sum(map(len, cells))
             following = _next_row(reader, source, table, lines)
             if rows and (held >= size or following is None):
