@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from engine_rows import price_table
+from engine_rows import price_file, price_table
 
 from tariffcalc import TariffError
 from tariffcalc.batch import BatchSummary
@@ -153,6 +153,18 @@ def test_entries_spread_over_parts_are_priced_in_two_passes(tmp_path: Path, sche
         written = io.StringIO()
         priced.write_json(written, lines=fmt == "jsonl")
         assert written.getvalue() == expected.getvalue()
+    # Parquet: the writer's footer of the first try is taken back with the rest.
+    import pyarrow.parquet as pq
+
+    with open_input(target) as table:
+        priced = price_csv(schedule, table, default_date=ON, chunk_bytes=2_000)
+    got_file, expected_file = tmp_path / "got.parquet", tmp_path / "expected.parquet"
+    with got_file.open("wb") as stream:
+        priced.write_parquet(stream)
+    assert priced.spread is not None
+    with expected_file.open("wb") as stream:
+        price_file(schedule, target, stream, fmt="parquet", default_date=ON)
+    assert pq.read_table(got_file).to_pylist() == pq.read_table(expected_file).to_pylist()
 
 
 @pytest.mark.parametrize("chunk_bytes", [3_000, 20_000])

@@ -48,7 +48,7 @@ class RowsAlone:
           (each takes its share in proportion to its value, as EntryShares hands them out);
         - any other row taints its entry: the engine prices all the entry's rows, one by one,
           so that its MPF is shared in one place."""
-        # The entry as the row path reads it (Python's strip, which knows more spaces).
+        # The entry as the entry scan reads it (Python's strip, which knows more spaces).
         position = self.fields["entry"]
         tainted: set[str] = set()
         scanned: dict[int, int] = {}

@@ -55,7 +55,8 @@ _JSON_ROWS = 50_000  # the same for JSON (each row's text is about 2.6 times as 
 
 
 class Declined(Exception):
-    """A part of the file is for the row path after all (found while writing a later part)."""
+    """An entry turned up again in a later part: the file is for two passes (see
+    :class:`ColumnarFile`; raised while writing, and handled there)."""
 
 
 class ColumnarFile:
@@ -135,7 +136,7 @@ class ColumnarFile:
         self._rewound_if_spread(stream, write)
 
     def write_json(self, stream: IO[str], lines: bool, rows: int = _JSON_ROWS) -> None:
-        """JSON Lines, or (``lines`` False) a JSON array of one row a line, as the row path."""
+        """JSON Lines, or (``lines`` False) a JSON array of one row a line."""
         buffer = getattr(stream, "buffer", None)
         keys = unique_names(self.header)
 
@@ -276,7 +277,7 @@ def _open_entries_start(keys: pl.Series, days: pl.Series | None) -> int:
     When that is more than half the part (most rows of one date, or no date column), only the
     last entry's own rows go on, as a file in entry order needs. ``keys``: each row's entry
     (see :func:`_entry_keys`); ``days``: its date cell, stripped. An entry that
-    still goes on in a later part sends the file to the row path (:func:`_entries_once`)."""
+    still goes on in a later part sends the file to two passes (:func:`_entries_once`)."""
     height = keys.len()
     cut = height if not height or not keys[-1] else _last_run(keys)
     if days is None or not height:
@@ -302,7 +303,7 @@ def _last_run(cells: pl.Series) -> int:
 def _entries_once(keys: pl.Series, seen: pl.DataFrame) -> pl.DataFrame:
     """The entries seen so far (as 64-bit hashes in a sorted column ``h``), with those of this
     part's ``keys``; Declined when an entry of this part was in an earlier part. Two entries
-    that share a hash count as one: the file then goes to the row path, which is only slower.
+    that share a hash count as one: the file then takes two passes, which is only slower.
     A sorted merge and a binary search per part keep this linear in the file (membership of
     all the entries so far, hashed anew for each part, was quadratic: 21 of 67 s for 10
     million rows)."""
@@ -328,7 +329,7 @@ def price_csv(
     """Price a CSV file as columns. ``table`` is the file opened by
     :func:`~tariffcalc.tables.open_input` (its header, column mapping and cell format; its
     rows are not read). The first part of the file is priced here; the others as they are
-    written (which may raise :class:`Declined`). ``progress`` is told the bytes of the file
+    written (two passes if its entries are spread over its parts). ``progress`` is told the bytes of the file
     done so far, after each part."""
     return ColumnarFile(
         schedule, scenario, table, default_date, chunk_bytes or CHUNK_BYTES, progress,

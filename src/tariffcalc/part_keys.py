@@ -73,9 +73,9 @@ class PartKeys:
         def stripped(name: str) -> pl.Expr:
             return self.cell(name).str.strip_chars(ASCII_SPACE)
 
-        # Cells read as ASCII (NFKC, which the row path applies, changes no ASCII text), or
+        # Cells read as ASCII (NFKC, which the engine applies, changes no ASCII text), or
         # as Japanese files write a mode, a date or the origin, which the engine's own
-        # functions resolve once per distinct cell here as on the row path.
+        # functions resolve once per distinct cell here.
         def readable(name: str, column: str) -> pl.Expr:
             cells = pl.col(column)
             ascii_only = (cells.str.len_bytes() == cells.str.len_chars()).fill_null(True)
@@ -257,7 +257,7 @@ def _ungrouped(text: pl.Expr, separator: str | None) -> pl.Expr:
     """Amounts grouped by thousands (--thousands) as plain ones, as
     :func:`~tariffcalc.shipment.parse_amount_cell` reads them: a cell grouped as it must be
     loses its separators (and "." grouping makes "," the decimal point); any other cell is left
-    as it is, for the row path to refuse if it must."""
+    as it is, for the engine to refuse if it must."""
     if separator is None:
         return text
     decimal_mark = "," if separator == "." else "."

@@ -22,7 +22,7 @@ _RISKY = "^[" + "".join(f"\\x{ord(mark):02x}" for mark in sorted(FORMULA_MARKS))
 @dataclass
 class ColumnarBatch:
     """A priced part of a file, ready to write: its input cells, the numbers of each row, the
-    results of the rows the row path priced, and the expressions of the result cells."""
+    results of the rows the engine priced alone, and the expressions of the result cells."""
 
     inputs: pl.DataFrame
     numbers: pl.DataFrame  # with row_index
@@ -45,7 +45,7 @@ class ColumnarBatch:
             )
 
     def write_csv_rows(self, stream: IO[Any], rows: int) -> None:
-        """The rows as the row path's CSV writer writes them (formula cells neutralised,
+        """The rows as Python's CSV writer writes them (formula cells neutralised,
         minimal quoting, empty cells empty, "\n" line ends), ``rows`` at a time."""
         buffer = getattr(stream, "buffer", None)
         if buffer is not None:
@@ -65,7 +65,7 @@ class ColumnarBatch:
             buffer.flush()
 
     def text_parts(self, rows: int) -> Iterator[pl.DataFrame]:
-        """The rows as the row path's Parquet and JSON writers have them: every column text,
+        """The rows as Parquet and JSON have them: every column text,
         the input cells as read ("" when empty), results null where they have no value."""
         for part in self.parts(rows):
             yield part.select(
@@ -81,7 +81,7 @@ class ColumnarBatch:
             yield pa.Table.from_arrays(columns, schema=schema)
 
     def json_lines(self, keys: list[str], rows: int) -> Iterator[bytes]:
-        """The rows as the row path writes JSON Lines (``json.dumps`` of each row with compact
+        """The rows as JSON Lines, as ``json.dumps`` writes each row (compact
         separators, not ASCII-escaped), UTF-8, ``rows`` at a time."""
         for text in self.text_parts(rows):
             out = io.BytesIO()

@@ -81,7 +81,7 @@ def read_parts(table: InputTable, size: int = CHUNK_BYTES) -> Iterator[FilePart]
                 data = following
             return
         except _ByRows:
-            pass
+            chunks.close()
     yield from _csv_parts(table, offset, lines, size)
 
 

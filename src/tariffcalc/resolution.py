@@ -69,7 +69,7 @@ def millionths(rate: Decimal) -> int | None:
 
 
 class Resolver:
-    """Asks the engine, once per distinct key, what the columnar path needs."""
+    """Asks the engine, once per distinct key, what the batch's arithmetic needs."""
 
     def __init__(self, schedule: Schedule, scenario: str | None, warning_style: str) -> None:
         self.schedule, self.scenario, self.warning_style = schedule, scenario, warning_style
