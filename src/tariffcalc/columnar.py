@@ -326,11 +326,11 @@ def price_csv(
     progress: Callable[[int], None] | None = None,
     warning_style: str = "codes",
 ) -> ColumnarFile:
-    """Price a CSV file as columns. ``table`` is the file opened by
+    """A file of shipments to price: ``table`` is the file opened by
     :func:`~tariffcalc.tables.open_input` (its header, column mapping and cell format; its
-    rows are not read). The first part of the file is priced here; the others as they are
-    written (two passes if its entries are spread over its parts). ``progress`` is told the bytes of the file
-    done so far, after each part."""
+    rows are not read). The parts are priced as they are written (``write_csv``,
+    ``write_json``, ``write_parquet``; two passes if its entries are spread over its parts);
+    ``progress`` is told the bytes of the file done so far, after each part."""
     return ColumnarFile(
         schedule, scenario, table, default_date, chunk_bytes or CHUNK_BYTES, progress,
         warning_style,
