@@ -1,6 +1,6 @@
-"""The columnar batch path gives the engine's row-by-row output byte for byte, on generated
-files and on files made to trip it; files it cannot read exactly as Python's csv module does
-are left to the row path."""
+"""The batch's one pipeline gives the output of the engine pricing each row alone (the oracle,
+tests/engine_rows.py) byte for byte: on generated files, on files made to trip it, and on random
+files in every encoding, line end, order and cell format."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ import generate  # noqa: E402
 ON = date(2025, 5, 3)
 
 
-def row_path(schedule, path: Path, on: date = ON, scenario: str | None = None,
+def engine_output(schedule, path: Path, on: date = ON, scenario: str | None = None,
              encoding: str = "utf-8-sig", cells: CellFormat = PLAIN_CELLS):  # fmt: skip
     """The output and summary of the engine pricing each row alone (the oracle)."""
     with open_input(path, encoding, cells=cells) as table:
@@ -66,22 +66,19 @@ def same_summary(got: BatchSummary, expected: BatchSummary) -> None:
     }
 
 
-def assert_same_as_row_path(schedule, path: Path, on: date = ON, scenario: str | None = None,
+def assert_priced_as_the_engine(schedule, path: Path, on: date = ON, scenario: str | None = None,
                             chunk_bytes=CHUNK_BYTES, encoding: str = "utf-8-sig",
                             cells: CellFormat = PLAIN_CELLS):  # fmt: skip
     try:
-        expected_bytes, expected_summary = row_path(schedule, path, on, scenario, encoding, cells)
+        expected_bytes, expected_summary = engine_output(schedule, path, on, scenario, encoding, cells)
     except TariffError as exc:  # the whole file is refused (malformed CSV): so must the pipeline
         with pytest.raises(TariffError) as refused:
             columnar(schedule, path, on, scenario, chunk_bytes=chunk_bytes, encoding=encoding,
                      cells=cells)  # fmt: skip
         assert str(refused.value) == str(exc)
         return None
-    try:
-        got = columnar(schedule, path, on, scenario, chunk_bytes=chunk_bytes, encoding=encoding,
-                       cells=cells)  # fmt: skip
-    except Declined:  # a later part is for the row path (the CLI then prices row by row)
-        return None
+    got = columnar(schedule, path, on, scenario, chunk_bytes=chunk_bytes, encoding=encoding,
+                   cells=cells)  # fmt: skip
     assert got[0] == expected_bytes
     same_summary(got[1], expected_summary)
     return got
@@ -99,8 +96,8 @@ def rewrite(source: Path, target: Path, change) -> Path:
 def test_generated_file_byte_for_byte(tmp_path: Path, schedule, seed: int):
     source = tmp_path / "generated.csv"
     generate.write(4000, source, seed=seed)
-    got = assert_same_as_row_path(schedule, source)
-    assert got is not None, "the columnar path must take a plain generated file"
+    got = assert_priced_as_the_engine(schedule, source)
+    assert got[1].rows == 4000
 
 
 @pytest.mark.parametrize("chunk_bytes", [700, 5_000, 14_000])
@@ -110,7 +107,7 @@ def test_a_file_priced_a_part_at_a_time(tmp_path: Path, schedule, chunk_bytes: i
     source = tmp_path / "generated.csv"
     generate.write(2500, source, seed=9)
     assert source.stat().st_size > 10 * chunk_bytes
-    got = assert_same_as_row_path(schedule, source, chunk_bytes=chunk_bytes)
+    got = assert_priced_as_the_engine(schedule, source, chunk_bytes=chunk_bytes)
     assert got is not None
 
 
@@ -134,7 +131,7 @@ def test_entries_spread_over_parts_are_priced_in_two_passes(tmp_path: Path, sche
         return [rows[0], *body]
 
     target = rewrite(source, tmp_path / "shuffled.csv", shuffled)
-    got = assert_same_as_row_path(schedule, target, chunk_bytes=2_000)
+    got = assert_priced_as_the_engine(schedule, target, chunk_bytes=2_000)
     with open_input(target) as table:
         priced = price_csv(schedule, table, default_date=ON, chunk_bytes=2_000)
     piped = _Pipe()
@@ -182,7 +179,7 @@ def test_a_file_in_date_order_with_entries_interleaved(tmp_path: Path, schedule,
     entries = [row[entry] for row in csv.reader(by_date.open(encoding="utf-8", newline=""))][1:]
     runs = sum(1 for a, b in zip(entries, entries[1:], strict=False) if a != b) + 1
     assert runs > len(set(entries)) + 100  # entries really are interleaved
-    assert assert_same_as_row_path(schedule, by_date, chunk_bytes=chunk_bytes) is not None
+    assert assert_priced_as_the_engine(schedule, by_date, chunk_bytes=chunk_bytes) is not None
 
     # A row whose date cannot be read takes no part in its entry (it fails alone), so the
     # entry may have it in another part.
@@ -197,7 +194,7 @@ def test_a_file_in_date_order_with_entries_interleaved(tmp_path: Path, schedule,
         return [rows[0], *sorted(body, key=lambda r: (r[day], r[mode]))]
 
     misdated_file = rewrite(source, tmp_path / "misdated.csv", misdated)
-    got = assert_same_as_row_path(schedule, misdated_file, chunk_bytes=chunk_bytes)
+    got = assert_priced_as_the_engine(schedule, misdated_file, chunk_bytes=chunk_bytes)
     assert got is not None and got[1].failed > 20
 
 
@@ -216,13 +213,13 @@ def test_the_command_prices_files_in_any_order_alike(
         lambda rows: [rows[0], *sorted(rows[1:], key=lambda row: row[-3])],  # by mode
     )  # fmt: skip
     monkeypatch.setattr(columnar_module, "CHUNK_BYTES", 2_000)
-    expected, _ = row_path(schedule, target)
+    expected, _ = engine_output(schedule, target)
     for name in ("generated", "shuffled"):
         out = tmp_path / f"{name}-out.csv"
         path = source if name == "generated" else target
         result = CliRunner().invoke(app, ["batch", str(path), "-o", str(out), "--date", "2025-05-03"])
         assert result.exit_code in (0, 6), result.output
-        assert out.read_bytes() == (expected if name == "shuffled" else row_path(schedule, path)[0])
+        assert out.read_bytes() == (expected if name == "shuffled" else engine_output(schedule, path)[0])
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "generated-out.csv", "generated.csv", "shuffled-out.csv", "shuffled.csv"
     ]
@@ -247,7 +244,7 @@ def test_output_to_stdout_in_parts_and_after_a_decline(tmp_path: Path, schedule,
     for path in (source, shuffled):
         result = CliRunner().invoke(app, ["batch", str(path), "--date", "2025-05-03"])
         assert result.exit_code in (0, 6), result.output
-        assert result.stdout_bytes == row_path(schedule, path)[0]
+        assert result.stdout_bytes == engine_output(schedule, path)[0]
     assert declined == [False, True]
 
 
@@ -281,7 +278,7 @@ def test_scenario_and_rows_dated_by_default(tmp_path: Path, schedule):
     warnings name the date: resolved date by date)."""
     source = tmp_path / "generated.csv"
     generate.write(1500, source, seed=3)
-    assert assert_same_as_row_path(schedule, source, scenario="hold-lifted") is not None
+    assert assert_priced_as_the_engine(schedule, source, scenario="hold-lifted") is not None
 
     def undated(rows):
         return [[cell if i != rows[0].index("date") or n == 0 else "" for i, cell in
@@ -289,7 +286,7 @@ def test_scenario_and_rows_dated_by_default(tmp_path: Path, schedule):
 
     target = rewrite(source, tmp_path / "undated.csv", undated)
     for on in (date(2025, 12, 1), date(2026, 11, 24)):
-        assert assert_same_as_row_path(schedule, target, on=on) is not None
+        assert assert_priced_as_the_engine(schedule, target, on=on) is not None
 
 
 def test_entries_out_of_order_and_files_without_entries(tmp_path: Path, schedule):
@@ -307,7 +304,7 @@ def test_entries_out_of_order_and_files_without_entries(tmp_path: Path, schedule
 
     for name, change in (("shuffled", shuffled), ("no-entry", without_entry)):
         target = rewrite(source, tmp_path / f"{name}.csv", change)
-        assert assert_same_as_row_path(schedule, target) is not None
+        assert assert_priced_as_the_engine(schedule, target) is not None
 
 
 HEADER = "id,entry,hts,value,date,currency,fx_rate,mfn_rate,metal_content,mode,note\n"
@@ -368,7 +365,7 @@ ODD_FILES = {
     + "3,,8542.31.00,1000,2025-05-03,,,,,AIR,\n"
     + "4,,8542.31.00,1000,2025-05-03,,,,,,\n",
     "after-metals-established": HEADER + "1,,7208.51.00,1000,2026-05-01,,,,,ocean,\n" + GOOD,
-    # The row path strips an ideographic space from the entry: row 2 is in entry E1 too.
+    # The entry scan strips an ideographic space from the entry: row 2 is in entry E1 too.
     "entry-unicode-space": HEADER
     + "1,E1,8703.23.01,1000,2025-05-03,,,,,ocean,\n"
     + "2,E1\u3000,8703.23.01,2000,2025-05-03,,,,,ocean,\n"
@@ -390,7 +387,7 @@ def test_odd_files_priced_as_the_engine_prices_each_row(tmp_path: Path, schedule
                                                         chunk_bytes: int):  # fmt: skip
     source = tmp_path / f"{name}.csv"
     source.write_bytes(ODD_FILES[name].encode("utf-8"))
-    got = assert_same_as_row_path(schedule, source, chunk_bytes=chunk_bytes)
+    got = assert_priced_as_the_engine(schedule, source, chunk_bytes=chunk_bytes)
     assert (got is None) == (name == "stray-quote")
 
 
@@ -409,15 +406,15 @@ def test_undecodable_bytes_and_other_encodings(tmp_path: Path, schedule):
     half a character, is read by Python's csv module whole."""
     source = tmp_path / "latin.csv"
     source.write_bytes((HEADER + GOOD).encode() + b"2,E2,8703.23.01,100,2025-05-03,,,,,,\xff\n")
-    got = assert_same_as_row_path(schedule, source)
+    got = assert_priced_as_the_engine(schedule, source)
     assert got[1].failed == 1 and "note: cannot be decoded" in got[1].first_errors[0]
     japanese = tmp_path / "cp932.csv"  # a byte that is not cp932 in its second part
     japanese.write_bytes((HEADER + GOOD * 40).encode("cp932") + b"3,E3,8703.23.01,1,,,,,,,\x85@\n")
-    got = assert_same_as_row_path(schedule, japanese, encoding="cp932", chunk_bytes=400)
+    got = assert_priced_as_the_engine(schedule, japanese, encoding="cp932", chunk_bytes=400)
     assert got[1].rows == 41 and got[1].failed == 1
     wide = tmp_path / "utf16.csv"
     wide.write_bytes((HEADER + GOOD * 30).encode("utf-16"))
-    got = assert_same_as_row_path(schedule, wide, encoding="utf-16", chunk_bytes=200)
+    got = assert_priced_as_the_engine(schedule, wide, encoding="utf-16", chunk_bytes=200)
     assert got[1].rows == 30 and got[1].failed == 0
 
 
@@ -426,7 +423,8 @@ def test_undecodable_bytes_and_other_encodings(tmp_path: Path, schedule):
 def test_japanese_encodings_priced_as_columns(tmp_path: Path, schedule, encoding: str,
                                               chunk_bytes: int):  # fmt: skip
     """Files from Japanese exporters' systems (notes, and headers, in Japanese; a goods cell
-    in Japanese goes to the row path) read as the row path reads them, a part at a time."""
+    in Japanese: the engine prices that row alone) read as the engine reads them, a part at a
+    time."""
     generated = tmp_path / "generated.csv"
     generate.write(1200, generated, seed=5)
     source = tmp_path / f"{encoding}.csv"
@@ -435,7 +433,7 @@ def test_japanese_encodings_priced_as_columns(tmp_path: Path, schedule, encoding
     lines[50] = lines[50].replace(",general,", ",鉄鋼,", 1)
     source.write_bytes("\n".join(lines).encode(encoding))
     assert "備考".encode(encoding) in source.read_bytes()
-    got = assert_same_as_row_path(schedule, source, encoding=encoding, chunk_bytes=chunk_bytes)
+    got = assert_priced_as_the_engine(schedule, source, encoding=encoding, chunk_bytes=chunk_bytes)
     assert got is not None, "a plain file in a Japanese encoding is priced as columns"
 
 
@@ -529,13 +527,13 @@ def test_random_files_priced_as_the_engine_prices_each_row(tmp_path_factory, sch
             assume(False)
         path = tmp_path_factory.mktemp("random") / "rows.csv"
         path.write_bytes(data_bytes)
-        assert_same_as_row_path(schedule, path, on=on, chunk_bytes=chunk_bytes,
+        assert_priced_as_the_engine(schedule, path, on=on, chunk_bytes=chunk_bytes,
                                 encoding=encoding, cells=cells)  # fmt: skip
 
     check()
 
 
-def test_parquet_as_the_row_path_writes_it(tmp_path: Path, schedule):
+def test_parquet_as_the_engine_rows_write_it(tmp_path: Path, schedule):
     pq = pytest.importorskip("pyarrow.parquet")
     from tariffcalc.outputs import atomic_output
 
@@ -566,12 +564,12 @@ def test_a_file_without_line_feeds_is_not_read_whole_into_memory(tmp_path: Path,
     assert len(parts) > 10 and all(part.frame.height <= 4 for part in parts)
     lines = pl.concat([part.frame.get_column("line") for part in parts]).to_list()
     assert lines == list(range(2, 52))  # the header is line 1
-    got = assert_same_as_row_path(schedule, source, chunk_bytes=100)
+    got = assert_priced_as_the_engine(schedule, source, chunk_bytes=100)
     assert got[1].rows == 50
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
-def test_json_as_the_row_path_writes_it(tmp_path: Path, schedule, fmt: str):
+def test_json_as_the_engine_rows_write_it(tmp_path: Path, schedule, fmt: str):
     """JSON and JSON Lines byte for byte, written a slice at a time; a header that names a
     column twice keeps both cells (the second key gets a suffix, as in Parquet)."""
     generated = tmp_path / "generated.csv"
@@ -655,7 +653,7 @@ def test_separators_grouped_amounts_and_date_formats_both_ways(
 ):
     # The generated file rewritten as an ERP would: another separator, values grouped by
     # thousands ("." grouping with a decimal comma), dates in a format of its own. The
-    # columnar path reads them as the row path does, byte for byte.
+    # pipeline reads them as the engine does, byte for byte.
     from datetime import datetime
 
     from tariffcalc.shipment import CellFormat
@@ -707,8 +705,8 @@ def test_separators_grouped_amounts_and_date_formats_both_ways(
 
 def test_japanese_cells_both_ways(tmp_path: Path, schedule):
     # Modes as Japanese files write them (海上, 航空, 陸上, with a stray one that is not a
-    # mode), dates as 2025年5月12日, Japan as 日本: the columnar path takes the file (it was the
-    # row path's whole, for cells outside ASCII) and gives the row path's output.
+    # mode), dates as 2025年5月12日, Japan as 日本: the pipeline reads them in its columns
+    # and gives the engine's output.
     plain = tmp_path / "plain.csv"
     generate.write(3000, plain, seed=33)
     with plain.open(newline="") as handle:
@@ -719,7 +717,7 @@ def test_japanese_cells_both_ways(tmp_path: Path, schedule):
     for number, cells in enumerate(body):
         cells[mode_at] = words.get(cells[mode_at], cells[mode_at])
         if number == 7:
-            cells[mode_at] = "宇宙"  # no mode: that row's error, as on the row path
+            cells[mode_at] = "宇宙"  # no mode: that row's error, the engine's
         if number % 3 == 0 and cells[date_at][:4].isdigit() and len(cells[date_at]) == 10:
             year, month, day = cells[date_at].split("-")
             cells[date_at] = f"{year}年{int(month)}月{int(day)}日"
@@ -727,7 +725,7 @@ def test_japanese_cells_both_ways(tmp_path: Path, schedule):
     source = tmp_path / "japanese.csv"
     with source.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([header, *body])
-    got = assert_same_as_row_path(schedule, source)
+    got = assert_priced_as_the_engine(schedule, source)
     assert got is not None, "the columnar path must take Japanese modes, dates and origin"
 
 
@@ -756,7 +754,7 @@ def test_spread_entries_with_refused_rows_and_two_dates(tmp_path: Path, schedule
                                                         chunk_bytes: int):  # fmt: skip
     source = tmp_path / "spread.csv"
     source.write_text(SPREAD, encoding="utf-8")
-    got = assert_same_as_row_path(schedule, source, chunk_bytes=chunk_bytes)
+    got = assert_priced_as_the_engine(schedule, source, chunk_bytes=chunk_bytes)
     rows = list(csv.DictReader(io.StringIO(got[0].decode("utf-8"), newline="")))
     e1 = [row for row in rows if row["entry"] == "E1"]
     # By hand: E1 is 454,111.10 USD, so its MPF is FY2025's maximum (tariffs.yaml, fees.mpf:
@@ -792,7 +790,7 @@ def test_keys_resolved_in_worker_processes_price_alike(tmp_path: Path, schedule,
 
     monkeypatch.setattr(resolution.Resolver, "_terms", terms)
     monkeypatch.setattr(resolution.Resolver, "_keep", keep)
-    got = assert_same_as_row_path(schedule, source)
+    got = assert_priced_as_the_engine(schedule, source)
     assert len(kept) > 100 and len(here) < len(kept) // 10  # resolved by the workers
     assert got[0] == alone[0]
     same_summary(got[1], alone[1])
