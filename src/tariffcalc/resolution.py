@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -128,7 +129,9 @@ class Resolver:
         what the engine says of them cross between processes."""
         todo = [request for request in dict.fromkeys(requests) if request not in self.known]
         workers = min(worker_count(), len(todo) // _KEYS_PER_WORKER)
-        if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        if workers < 2 or not sys.platform.startswith("linux"):
+            # (forking a process whose threads polars started is safe on Linux, where the
+            # workers only run the engine's Python; elsewhere keys are resolved here)
             return  # resolved one by one as they are asked for
         global _working
         _working = self
