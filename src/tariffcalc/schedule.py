@@ -10,8 +10,7 @@ methods, no pydantic); :func:`~tariffcalc.loading.load_schedule` keeps them in a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -42,6 +41,7 @@ from .rules import (
     ScheduleRules,
     default_schedule_path,
 )
+from .schedule_checks import did_you_mean, stacking_cycle
 
 __all__ = [
     "CATEGORIES", "MAX_SCHEDULE_BYTES", "MODES",
@@ -482,94 +482,6 @@ class Refunds(_Model):
     interest: Interest
 
 
-def _known(name: str, names: Iterable[str]) -> str:
-    """What an error about an unknown name adds: the names it may have meant, or all of them
-    when they are few (a schedule has dozens: the message stays one readable line)."""
-    import difflib
-
-    known = sorted(names)
-    close = difflib.get_close_matches(name, known, n=3)
-    if close:
-        return f" (did you mean {', '.join(map(repr, close))}?)"
-    if len(known) <= 8:
-        return f"; known: {', '.join(known) or 'none'}"
-    return f"; {len(known)} known, such as {', '.join(known[:3])}"
-
-
-def _stacking_cycle(rules: tuple[Displacement, ...]) -> str | None:
-    """Why these stacking rules cannot be applied in any order, if they cannot.
-
-    The engine applies the rules in the order written: a measure that displaces itself, or
-    measures that displace each other (a displaces b, b displaces a, perhaps through others)
-    on the same date would make the duty depend on that order.
-    """
-    for number, rule in enumerate(rules):
-        both = sorted(set(rule.measures) & set(rule.displaces))
-        if both:
-            return (
-                f"rule {number} has {both[0]!r} displace itself (it is in measures and displaces)"
-            )
-    # The days on which the rules in force change; between two of them the graph is the same.
-    days = {date.min}
-    for rule in rules:
-        if rule.start is not None:
-            days.add(rule.start)
-        if rule.end is not None and rule.end < date.max:
-            days.add(rule.end + timedelta(days=1))
-    for day in sorted(days):
-        graph: dict[str, list[tuple[str, int]]] = {}
-        for number, rule in enumerate(rules):
-            if rule.covers(day):
-                for measure in rule.measures:
-                    graph.setdefault(measure, []).extend((d, number) for d in rule.displaces)
-        cycle = _cycle_in(graph)
-        if cycle is not None:
-            numbers = sorted({number for _, _, number in cycle})
-            starts = [rules[n].start for n in numbers if rules[n].start is not None]
-            when = f"from {max(starts)}" if starts else "at every date"
-            steps = ", ".join(f"{a} displaces {b} (rule {n})" for a, b, n in cycle)
-            names = ", ".join(map(str, numbers[:-1])) + " and " * (len(numbers) > 1)
-            names += str(numbers[-1])
-            return (
-                f"rule{'s' if len(numbers) > 1 else ''} {names} displace in a circle, in force "
-                f"together {when}: {steps}; the duty would depend on the order of the rules"
-            )
-    return None
-
-
-def _cycle_in(graph: dict[str, list[tuple[str, int]]]) -> list[tuple[str, str, int]] | None:
-    """A circle of (measure, displaced measure, rule) steps in the graph, if there is one."""
-    done: set[str] = set()
-    for start in graph:
-        if start in done:
-            continue
-        # Depth first, without recursion: the path from start, and the step into each of its
-        # measures (steps[k] leads from path[k] to path[k + 1]).
-        path = [start]
-        position = {start: 0}
-        pending = [iter(graph[start])]
-        steps: list[tuple[str, str, int]] = []
-        while pending:
-            node = path[-1]
-            for target, number in pending[-1]:
-                if target in position:
-                    return steps[position[target] :] + [(node, target, number)]
-                if target not in done:
-                    position[target] = len(path)
-                    path.append(target)
-                    steps.append((node, target, number))
-                    pending.append(iter(graph.get(target, ())))
-                    break
-            else:
-                done.add(node)
-                del position[node]
-                path.pop()
-                pending.pop()
-                if steps:
-                    steps.pop()
-    return None
-
-
 class Schedule(_Model, ScheduleRules):
     title: Text
     country: Text
@@ -595,7 +507,7 @@ class Schedule(_Model, ScheduleRules):
     @field_validator("stacking")
     @classmethod
     def _stacking_in_any_order(cls, rules: tuple[Displacement, ...]) -> tuple[Displacement, ...]:
-        problem = _stacking_cycle(rules)
+        problem = stacking_cycle(rules)
         if problem is not None:
             raise ValueError(problem)
         return rules
@@ -620,11 +532,12 @@ class Schedule(_Model, ScheduleRules):
 
         def known_list(name: str, where: str) -> None:
             if name not in self.lists:
-                raise ValueError(f"{where} names unknown list {name!r}{_known(name, self.lists)}")
+                hint = did_you_mean(name, self.lists)
+                raise ValueError(f"{where} names unknown list {name!r}{hint}")
 
         def known_measure(name: str, where: str) -> None:
             if name not in ids:
-                raise ValueError(f"{where} names unknown measure {name!r}{_known(name, ids)}")
+                raise ValueError(f"{where} names unknown measure {name!r}{did_you_mean(name, ids)}")
 
         for measure in self.measures:
             for name in measure.scope.lists:
