@@ -17,7 +17,7 @@ import codecs
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,7 +214,7 @@ def _parse(
     return frame
 
 
-def _chunks(path: Path, size: int) -> Iterator[bytes]:
+def _chunks(path: Path, size: int) -> Generator[bytes, None, None]:
     """The file in parts of about ``size`` bytes, each ending at the end of a row (a line end
     outside quotes: an even number of quotes before it)."""
     with path.open("rb") as stream:

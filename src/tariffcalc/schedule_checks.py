@@ -12,10 +12,17 @@ from typing import Protocol
 class StackingRule(Protocol):
     """A stacking rule as these checks read it (schedule.Displacement)."""
 
-    measures: tuple[str, ...]
-    displaces: tuple[str, ...]
-    start: date | None
-    end: date | None
+    @property
+    def measures(self) -> tuple[str, ...]: ...
+
+    @property
+    def displaces(self) -> tuple[str, ...]: ...
+
+    @property
+    def start(self) -> date | None: ...
+
+    @property
+    def end(self) -> date | None: ...
 
     def covers(self, on: date) -> bool: ...
 
@@ -63,7 +70,7 @@ def stacking_cycle(rules: Sequence[StackingRule]) -> str | None:
         cycle = _cycle_in(graph)
         if cycle is not None:
             numbers = sorted({number for _, _, number in cycle})
-            starts = [rules[n].start for n in numbers if rules[n].start is not None]
+            starts = [start for n in numbers if (start := rules[n].start) is not None]
             when = f"from {max(starts)}" if starts else "at every date"
             steps = ", ".join(f"{a} displaces {b} (rule {n})" for a, b, n in cycle)
             names = ", ".join(map(str, numbers[:-1])) + " and " * (len(numbers) > 1)
