@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -136,7 +137,7 @@ class Resolver:
         global _working
         _working = self
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+            with multiprocessing.get_context("fork").Pool(workers, _quiet_worker) as pool:
                 chunk = max(1, len(todo) // (workers * 8))
                 for request, found in pool.imap_unordered(_resolved, todo, chunksize=chunk):
                     self._keep(request, found)
@@ -214,6 +215,14 @@ def worker_count() -> int:
     if setting.isdigit() and int(setting) > 0:
         return int(setting)
     return os.cpu_count() or 1
+
+
+def _quiet_worker() -> None:
+    """A worker leaves Ctrl-C and termination to the batch, which ends the workers itself (a
+    worker's own KeyboardInterrupt would print its traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def _resolved(request: Request) -> tuple[Request, tuple[Terms, tuple[str, ...]] | None]:
