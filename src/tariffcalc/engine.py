@@ -31,9 +31,8 @@ from .scope import (
     entry_date,
     exclusion_on,
     in_transit,
-    longer_listings,
+    measures_reaching,
     not_in_force_on,
-    scope_entry,
 )
 from .shipment import DECLARATION_FIELDS, Shipment
 
@@ -149,17 +148,9 @@ def plan_pricing(
     charges: list[tuple[Measure, RatePeriod, ProvisionEntry | None]] = []
     undeclared: list[tuple[str, str]] = []
     partial: list[tuple[str, str]] = []
-    for measure in schedule.measures:
-        in_scope, entry = scope_entry(schedule, measure, shipment)
-        if not in_scope and shipment.hts is not None and len(shipment.hts) == 8:
-            # A measure that reaches some statistical lines of an 8-digit line: the goods are
-            # charged as one of them (the higher duty) until the 10-digit number says otherwise.
-            longer = longer_listings(schedule, measure, shipment.hts)
-            if longer:
-                in_scope, entry = True, longer[0][1]
-                partial.append((measure.id, ", ".join(format_hts(code) for code, _ in longer)))
-        if not in_scope:
-            continue
+    for measure, entry, longer in measures_reaching(schedule, shipment):
+        if longer:
+            partial.append((measure.id, longer))
         required = measure.scope.requires
         if required is not None and getattr(shipment, required) is not True:
             undeclared_here = getattr(shipment, required) is None

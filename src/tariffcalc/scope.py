@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from .errors import InputError
+from .hts import format_hts
 from .notices import Notice, code_part
 from .quotes import ExcludedMeasure
 from .rules import CATEGORIES, Measure, ProvisionEntry, RatePeriod, Schedule
@@ -77,6 +78,36 @@ def scope_entry(
         if entry is not None:
             return True, entry
     return measure.scope.all_goods, None
+
+
+def measures_reaching(
+    schedule: Schedule, shipment: Shipment
+) -> list[tuple[Measure, ProvisionEntry | None, str]]:
+    """The measures whose scope reaches the goods (whatever the date), each with the most
+    specific list entry that did and, for an 8-digit number reached only through statistical
+    lines the lists name, those lines (else ""): the goods are then charged as one of them
+    (the higher duty) until the 10-digit number says otherwise. Worked out once per goods for
+    a schedule (a batch asks for the same goods on many dates)."""
+    cache: dict[tuple[str | None, str | None], list[tuple[Measure, ProvisionEntry | None, str]]]
+    cache = schedule.__dict__.setdefault("_reaching", {})
+    key = (shipment.hts, shipment.category)
+    found = cache.get(key)
+    if found is None:
+        found = []
+        for measure in schedule.measures:
+            in_scope, entry = scope_entry(schedule, measure, shipment)
+            lines = ""
+            if not in_scope and shipment.hts is not None and len(shipment.hts) == 8:
+                longer = longer_listings(schedule, measure, shipment.hts)
+                if longer:
+                    in_scope, entry = True, longer[0][1]
+                    lines = ", ".join(format_hts(code) for code, _ in longer)
+            if in_scope:
+                found.append((measure, entry, lines))
+        if len(cache) > 100_000:
+            cache.clear()
+        cache[key] = found
+    return found
 
 
 def longer_listings(
