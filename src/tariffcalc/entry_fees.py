@@ -18,6 +18,8 @@ from .resolution import RATE_SCALE
 
 HALF_RATE = RATE_SCALE // 2
 MAX_ENTRY_CENTS = 10**12
+# Facts of entries gathered in a first pass: past this many rows they are folded together.
+_FOLD_ROWS = 2_000_000
 
 
 def cents_of(base: pl.Expr, rate: pl.Expr) -> pl.Expr:
@@ -168,7 +170,8 @@ class EntryTotals:
     otherwise. Rows are numbered from 0 in the file."""
 
     def __init__(self) -> None:
-        self._parts: list[pl.DataFrame] = []
+        self._parts: list[pl.DataFrame] = []  # facts by (entry, day), folded now and then
+        self._held = 0  # rows of facts held
         self.totals: pl.DataFrame | None = None
 
     def add(self, numbers: pl.DataFrame, first_row: int, inert: list[int], tainted: list[str],
@@ -200,21 +203,31 @@ class EntryTotals:
             )
         )
         self._parts.append(facts.collect())
+        self._held += self._parts[-1].height
+        if self._held > _FOLD_ROWS:  # memory held by the entries, not by the file's rows
+            self._parts = [self._by_day()]
+            self._held = self._parts[0].height
+
+    def _by_day(self) -> pl.DataFrame:
+        return (
+            pl.concat(self._parts)
+            .group_by("entry", "day")
+            .agg(
+                pl.col("first").min(), pl.col("last").max(), pl.col("value").sum(),
+                pl.col("lines").sum(), pl.col("tainted").any(), pl.col("failing").any(),
+            )
+        )  # fmt: skip
 
     def close(self) -> None:
         """Every part added: each entry's totals (column ``ok``: priced as columns)."""
-        groups = pl.concat(self._parts) if self._parts else None
-        self._parts = []
-        if groups is None:
+        by_day = self._by_day() if self._parts else None
+        self._parts, self._held = [], 0
+        if by_day is None:
             self.totals = pl.DataFrame(
                 schema={"entry": pl.String, "entry_day": pl.Int64, "entry_value": pl.Int64,
                         "entry_lines": pl.Int64, "last": pl.Int64, "entry_ok": pl.Boolean}
             )  # fmt: skip
             return
-        by_day = groups.group_by("entry", "day").agg(
-            pl.col("first").min(), pl.col("last").max(), pl.col("value").sum(),
-            pl.col("lines").sum(), pl.col("tainted").any(), pl.col("failing").any(),
-        )  # fmt: skip
         # The first row counted sets the entry's date; rows of other dates are not counted.
         self.totals = (
             by_day.sort("first")
