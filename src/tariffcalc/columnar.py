@@ -380,7 +380,7 @@ class _Pricing:
                 return None
             else:
                 numbers, file.handed = spread_shares(
-                    numbers, self.first_row, spread.totals, file.handed
+                    numbers, self.first_row, spread.totals, file.handed, inert
                 )
         count_priced(file.summary, numbers, file.resolver.notices_of)
         alone = numbers.select(pl.arg_where(~pl.col("ok"))).to_series().to_list()

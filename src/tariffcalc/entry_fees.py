@@ -264,19 +264,25 @@ class EntryTotals:
 
 
 def spread_shares(
-    numbers: pl.DataFrame, first_row: int, totals: pl.DataFrame, handed: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+    numbers: pl.DataFrame, first_row: int, totals: pl.DataFrame, handed: pl.DataFrame,
+    inert: list[int],
+) -> tuple[pl.DataFrame, pl.DataFrame]:  # fmt: skip
     """A part's rows with their shares of their entries' MPF, from the entries' totals over the
     file (:class:`EntryTotals`), and ``handed``: the shares handed out in earlier parts
-    (``entry``, ``handed`` cents); also the shares handed out after this part."""
+    (``entry``, ``handed`` cents); also the shares handed out after this part. ``inert`` rows
+    take no part in their entries (see :func:`entry_shares`)."""
+    not_inert = pl.repeat(True, numbers.height, eager=True).scatter(inert, False)
     query = (
         numbers.lazy()
-        .with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + first_row).alias("row"))
+        .with_columns(
+            (pl.int_range(pl.len(), dtype=pl.Int64) + first_row).alias("row"),
+            not_inert.alias("not_inert"),
+        )
         .join(totals.lazy(), on="entry", how="left", maintain_order="left")
         .join(handed.lazy(), on="entry", how="left", maintain_order="left")
     )
     value, lines = pl.col("entry_value"), pl.col("entry_lines")
-    member = (pl.col("entry") != "") & pl.col("entry_ok").fill_null(False)
+    member = (pl.col("entry") != "") & pl.col("entry_ok").fill_null(False) & pl.col("not_inert")
     is_last = member & (pl.col("row") == pl.col("last"))
     entry_mpf = mpf_of(value, lines)
     share = pl.when(member & ~is_last).then((2 * entry_mpf * pl.col("cv") + value) // (2 * value))
