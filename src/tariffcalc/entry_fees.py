@@ -272,6 +272,11 @@ def spread_shares(
     (``entry``, ``handed`` cents); also the shares handed out after this part. ``inert`` rows
     take no part in their entries (see :func:`entry_shares`)."""
     not_inert = pl.repeat(True, numbers.height, eager=True).scatter(inert, False)
+    # Only this part's entries of the file's (a hash table of millions of entries per part
+    # would take more memory than the part).
+    here = numbers.get_column("entry").unique().implode()
+    totals = totals.filter(pl.col("entry").is_in(here))
+    earlier = handed.filter(pl.col("entry").is_in(here))
     query = (
         numbers.lazy()
         .with_columns(
@@ -279,7 +284,7 @@ def spread_shares(
             not_inert.alias("not_inert"),
         )
         .join(totals.lazy(), on="entry", how="left", maintain_order="left")
-        .join(handed.lazy(), on="entry", how="left", maintain_order="left")
+        .join(earlier.lazy(), on="entry", how="left", maintain_order="left")
     )
     value, lines = pl.col("entry_value"), pl.col("entry_lines")
     member = (pl.col("entry") != "") & pl.col("entry_ok").fill_null(False) & pl.col("not_inert")
@@ -300,19 +305,22 @@ def spread_shares(
         ),
     )
     priced = query.collect(engine="in-memory")
-    open_entries = (
+    touched = (
         priced.lazy()
         .filter(member)
         .group_by("entry")
-        .agg(pl.col("share").fill_null(0).sum().alias("handed"), pl.col("is_last").any())
-        .join(handed.lazy(), on="entry", how="full", coalesce=True, suffix="_before")
-        .select(
-            "entry",
-            (pl.col("handed").fill_null(0) + pl.col("handed_before").fill_null(0)).alias("handed"),
-            pl.col("is_last").fill_null(False),
+        .agg(
+            (pl.col("share").fill_null(0).sum() + pl.col("handed").fill_null(0).first()).alias(
+                "handed"
+            ),
+            pl.col("is_last").any(),
         )
-        .filter(~pl.col("is_last"))  # an entry whose last row is priced is done
-        .drop("is_last")
         .collect()
     )
+    # The entries this part touched replace their earlier totals; an entry whose last row is
+    # priced is done.
+    open_entries = pl.concat([
+        handed.filter(~pl.col("entry").is_in(touched.get_column("entry").implode())),
+        touched.filter(~pl.col("is_last")).drop("is_last"),
+    ])  # fmt: skip
     return priced.select(numbers.columns), open_entries
