@@ -216,3 +216,38 @@ def test_a_fifo_as_output_is_written_through(tmp_path):
     assert result.returncode == 0, result.stderr
     assert received and received[0].splitlines()[1].startswith("9503.00.00,100")
     assert fifo.is_fifo() and sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.fifo"]
+
+
+def test_a_stop_whose_exception_a_library_lost_is_still_a_stop(monkeypatch, capsys):
+    # SIGTERM can land in a library's code that swallows its exception ("Exception ignored in
+    # 'String'") and then fails otherwise (polars: "... is not a Polars data type"; seen in CI
+    # once): the command still says it was stopped and exits 128 + the signal, not 1.
+    import typer
+
+    from tariffcalc import cli
+    from tariffcalc.cli import _app
+
+    monkeypatch.setattr(cli, "_stopped_by", [])
+
+    @_app.guarded
+    def command():
+        try:
+            cli._terminate(signal.SIGTERM, None)
+        except KeyboardInterrupt:
+            pass  # swallowed where it landed
+        raise TypeError("'<unprintable str object>' is not a Polars data type")
+
+    with pytest.raises(typer.Exit) as ended:
+        command()
+    assert ended.value.exit_code == 128 + signal.SIGTERM
+    assert "interrupted" in capsys.readouterr().err
+
+    monkeypatch.setattr(cli, "_stopped_by", [])  # no signal: the same error is internal
+
+    @_app.guarded
+    def failing():
+        raise TypeError("a bug")
+
+    with pytest.raises(typer.Exit) as ended:
+        failing()
+    assert ended.value.exit_code == 1

@@ -45,8 +45,25 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
+# The signals that stopped the command. The exception a signal raises may come in the middle of
+# a library's code that swallows it ("Exception ignored in ...") and then fails otherwise: the
+# command still reports being stopped (see _app.guarded).
+_stopped_by: list[int] = []
+
+
+def stop_signal() -> int | None:
+    """The signal that stopped the command (SIGINT, SIGTERM, SIGHUP), if one did."""
+    return _stopped_by[0] if _stopped_by else None
+
+
 def _terminate(signum: int, _frame: object) -> None:
+    _stopped_by.append(signum)
     raise Terminated(signum)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    _stopped_by.append(signum)
+    signal.default_int_handler(signum, frame)  # KeyboardInterrupt
 
 
 class _Closed:
@@ -81,6 +98,8 @@ def main() -> None:
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _terminate)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored (`nohup`)
+        signal.signal(signal.SIGINT, _interrupt)
     try:
         # The only option before the command is the flag --debug, so the first word that is
         # not an option names the command.

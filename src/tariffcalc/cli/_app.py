@@ -116,6 +116,12 @@ def guarded(command: F) -> F:
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(ExitCode.BROKEN_PIPE) from None
         except Exception as exc:
+            from . import stop_signal
+
+            signum = stop_signal()
+            if signum is not None:  # stopped, and a library lost the signal's exception
+                err_console().print("tariffcalc: interrupted", markup=False)
+                raise typer.Exit(128 + signum) from None
             if _state["debug"]:
                 raise
             if isinstance(exc, OSError) and exc.errno in _WRITE_FAILURES:
