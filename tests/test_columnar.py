@@ -794,16 +794,3 @@ def test_keys_resolved_in_worker_processes_price_alike(tmp_path: Path, schedule,
     assert len(kept) > 100 and len(here) < len(kept) // 10  # resolved by the workers
     assert got[0] == alone[0]
     same_summary(got[1], alone[1])
-
-
-def test_spread_entries_totals_folded_as_they_come(tmp_path: Path, schedule, monkeypatch):
-    """The first pass's facts are folded together past a number of rows (memory held by the
-    entries, not the file): the same bytes."""
-    from tariffcalc import entry_fees
-
-    source = tmp_path / "spread.csv"
-    source.write_text(SPREAD, encoding="utf-8")
-    whole = assert_priced_as_the_engine(schedule, source, chunk_bytes=200)
-    monkeypatch.setattr(entry_fees, "_FOLD_ROWS", 1)
-    folded = columnar(schedule, source, chunk_bytes=200)
-    assert folded[0] == whole[0]

@@ -18,8 +18,12 @@ from .resolution import RATE_SCALE
 
 HALF_RATE = RATE_SCALE // 2
 MAX_ENTRY_CENTS = 10**12
-# Facts of entries gathered in a first pass: past this many rows they are folded together.
-_FOLD_ROWS = 2_000_000
+# An entry's facts in the first of two passes (see EntryTotals).
+_ENTRY_FACTS = {
+    "entry": pl.String, "day": pl.Int64, "first": pl.Int64, "last": pl.Int64,
+    "value": pl.Int64, "lines": pl.UInt32, "tainted": pl.Boolean, "failing": pl.Boolean,
+    "other_days": pl.Boolean,
+}  # fmt: skip
 
 
 def cents_of(base: pl.Expr, rate: pl.Expr) -> pl.Expr:
@@ -164,21 +168,21 @@ def _grouped_shares(query: pl.LazyFrame) -> pl.LazyFrame:
 
 
 class EntryTotals:
-    """Each entry's rows over the whole file, gathered part by part in a first pass: the
-    first date its rows are counted on, and the value, count and last row of those rows;
-    whether any row of it is for the engine alone (``tainted``), or rows of it are dated
-    otherwise. Rows are numbered from 0 in the file."""
+    """Each entry's rows over the whole file, gathered part by part in a first pass, one row an
+    entry (memory follows the entries, not the file): the first date its rows are counted on,
+    and the value, count and last row of the rows of that date (failing: one of them is a row
+    the engine refuses); whether any row of it is for the engine alone (``tainted``), or rows
+    of it are dated otherwise (``other_days``). Rows are numbered from 0 in the file."""
 
     def __init__(self) -> None:
-        self._parts: list[pl.DataFrame] = []  # facts by (entry, day), folded now and then
-        self._held = 0  # rows of facts held
+        self._entries = pl.DataFrame(schema=_ENTRY_FACTS)
         self.totals: pl.DataFrame | None = None
 
     def add(self, numbers: pl.DataFrame, first_row: int, inert: list[int], tainted: list[str],
             scanned: dict[int, int], failing: list[int]) -> None:  # fmt: skip
         """A part's member rows (``scanned``: the value in cents the entry scan counts for
         rows the engine prices alone; ``failing``: those of them it refuses, see
-        :func:`entry_shares`)."""
+        :func:`entry_shares`), folded into the entries' rows."""
         not_inert = pl.repeat(True, numbers.height, eager=True).scatter(inert, False)
         rows = list(scanned)
         refused = set(failing)
@@ -200,53 +204,51 @@ class EntryTotals:
                 pl.len().alias("lines"),
                 pl.col("entry").is_in(tainted).any().alias("tainted"),
                 pl.col("failing").fill_null(False).any().alias("failing"),
+                pl.lit(False).alias("other_days"),
             )
+            .collect()
         )
-        self._parts.append(facts.collect())
-        self._held += self._parts[-1].height
-        if self._held > _FOLD_ROWS:  # memory held by the entries, not by the file's rows
-            self._parts = [self._by_day()]
-            self._held = self._parts[0].height
-
-    def _by_day(self) -> pl.DataFrame:
-        return (
-            pl.concat(self._parts)
+        here = facts.get_column("entry").unique().implode()
+        known = self._entries.filter(pl.col("entry").is_in(here))
+        # An entry's row so far is its first date's group: the part's groups of that date add
+        # to it, a group of another date only flags the entry, and an entry new in this part
+        # takes its first group (by its first row) as its row.
+        by_day = (
+            pl.concat([known, facts.select(_ENTRY_FACTS.keys()).cast(_ENTRY_FACTS)])
             .group_by("entry", "day")
             .agg(
                 pl.col("first").min(), pl.col("last").max(), pl.col("value").sum(),
                 pl.col("lines").sum(), pl.col("tainted").any(), pl.col("failing").any(),
+                pl.col("other_days").any(),
             )
         )  # fmt: skip
-
-    def close(self) -> None:
-        """Every part added: each entry's totals (column ``ok``: priced as columns)."""
-        by_day = self._by_day() if self._parts else None
-        self._parts, self._held = [], 0
-        if by_day is None:
-            self.totals = pl.DataFrame(
-                schema={"entry": pl.String, "entry_day": pl.Int64, "entry_value": pl.Int64,
-                        "entry_lines": pl.Int64, "last": pl.Int64, "entry_ok": pl.Boolean}
-            )  # fmt: skip
-            return
-        # The first row counted sets the entry's date; rows of other dates are not counted.
-        self.totals = (
+        merged = (
             by_day.sort("first")
             .group_by("entry", maintain_order=True)
             .agg(
-                pl.col("day").first().alias("entry_day"),
-                pl.col("value").first().alias("entry_value"),
-                pl.col("lines").first().alias("entry_lines"),
-                # An entry with a row the engine refuses has no last row: no remainder.
-                pl.when(pl.col("failing").first())
-                .then(-1)
-                .otherwise(pl.col("last").first())
-                .alias("last"),
-                (
-                    ~pl.col("tainted").any()
-                    & (pl.len() == 1)
-                    & (pl.col("value").first() <= MAX_ENTRY_CENTS)
-                ).alias("entry_ok"),
+                pl.col("day").first(), pl.col("first").first(), pl.col("last").first(),
+                pl.col("value").first(), pl.col("lines").first(), pl.col("tainted").any(),
+                pl.col("failing").first(),
+                (pl.col("other_days").any() | (pl.len() > 1)).alias("other_days"),
             )
+        )  # fmt: skip
+        rest = self._entries.filter(~pl.col("entry").is_in(here))
+        self._entries = pl.concat([rest, merged.select(_ENTRY_FACTS.keys())])
+
+    def close(self) -> None:
+        """Every part added: each entry's totals (``entry_ok``: priced as columns)."""
+        entries, self._entries = self._entries, pl.DataFrame(schema=_ENTRY_FACTS)
+        # The first row counted sets the entry's date; rows of other dates are not counted.
+        self.totals = entries.select(
+            "entry",
+            pl.col("day").alias("entry_day"),
+            pl.col("value").alias("entry_value"),
+            pl.col("lines").alias("entry_lines"),
+            # An entry with a row the engine refuses has no last row: no remainder.
+            pl.when(pl.col("failing")).then(-1).otherwise(pl.col("last")).alias("last"),
+            (
+                ~pl.col("tainted") & ~pl.col("other_days") & (pl.col("value") <= MAX_ENTRY_CENTS)
+            ).alias("entry_ok"),
         )
 
     def book(self) -> EntryBook:
