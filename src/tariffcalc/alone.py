@@ -14,7 +14,7 @@ from .batch import FIRST_ERRORS, STATUS_ERROR, BatchSummary, price_rows
 from .engine import PricingPlan
 from .entries import EntryBook, entry_line, scan_entries
 from .outputs import RESULT_FIELDS
-from .reader import cells_as_read, line_breaks
+from .reader import cells_as_read, input_columns, line_breaks
 from .rules import Schedule
 from .tables import InputTable
 
@@ -123,7 +123,7 @@ class RowsAlone:
         the header's lines, then each row's, a line break in a quoted cell adding one. Lines
         appear only in the summary's first errors, so once it has them all, 0 is given."""
         read = self.frame.get_column("line") if "line" in self.frame.columns else None
-        inputs = self.frame.select(_inputs(self.frame))
+        inputs = self.frame.select(input_columns(self.frame))
         counted = self.first_line
         done = 0  # rows counted so far
         for row in rows:
@@ -144,8 +144,3 @@ def _subset(
 ) -> InputTable:
     """Some rows of ``table``, read as it reads its own (its cell format, its file)."""
     return replace(table, rows=rows, fields=fields, cut_off=False)
-
-
-def _inputs(frame: pl.DataFrame) -> list[str]:
-    """The columns of a part that hold the file's cells."""
-    return [name for name in frame.columns if name.startswith("c")]

@@ -44,7 +44,7 @@ from .errors import TariffError
 from .outputs import csv_writer, neutralize_formula, parquet_schema, result_columns, unique_names
 from .part_keys import PartKeys, strip_cells
 from .priced_parts import ColumnarBatch, assemble, count_priced, result_names
-from .reader import ASCII_SPACE, CHUNK_BYTES, line_breaks, read_parts
+from .reader import ASCII_SPACE, CHUNK_BYTES, input_columns, line_breaks, read_parts
 from .resolution import Resolver, pricing_dates
 from .rules import Schedule
 from .shipment import parse_date
@@ -237,7 +237,7 @@ class ColumnarFile:
                 del batch
                 first_row += frame.height
                 if len(self.summary.first_errors) < FIRST_ERRORS:  # lines only for messages
-                    first_line += frame.height + line_breaks(frame.select(_inputs(frame)))
+                    first_line += frame.height + line_breaks(frame.select(input_columns(frame)))
             del frame
             if self.progress is not None:
                 self.progress(done(part.done))
@@ -254,7 +254,8 @@ def _entry_keys(
     keys = strip_cells(frame.get_column(entry).fill_null(""))
     if days is None:
         return keys
-    for text in days.unique().to_list():
+    cells = days.unique().to_list()
+    for text in cells:
         if text not in unreadable_days:
             try:
                 unreadable = (
@@ -265,7 +266,7 @@ def _entry_keys(
             except TariffError:
                 unreadable = True
             unreadable_days[text] = unreadable
-    unreadable_cells = [text for text in days.unique().to_list() if unreadable_days[text]]
+    unreadable_cells = [text for text in cells if unreadable_days[text]]
     if not unreadable_cells:
         return keys
     return pl.select(
@@ -341,11 +342,6 @@ def price_csv(
     )  # fmt: skip
 
 
-def _inputs(frame: pl.DataFrame) -> list[str]:
-    """The columns of a part that hold the file's cells."""
-    return [name for name in frame.columns if name.startswith("c")]
-
-
 class _Pricing:
     """One part of a file priced: its cells read into keys, each distinct key resolved by the
     engine (:mod:`~tariffcalc.part_keys`), the arithmetic on all rows in polars
@@ -389,7 +385,7 @@ class _Pricing:
         count_priced(file.summary, numbers, file.resolver.notices_of)
         alone = numbers.select(pl.arg_where(~pl.col("ok"))).to_series().to_list()
         row_results = self.alone.price(result_names(), alone)
-        inputs = self.frame.select(_inputs(self.frame))
+        inputs = self.frame.select(input_columns(self.frame))
         return assemble(inputs, numbers, row_results)
 
 

@@ -158,10 +158,14 @@ def _frame(
     )
 
 
+def input_columns(frame: pl.DataFrame) -> list[str]:
+    """The columns of a part that hold the file's cells (c0, c1, ...; see :class:`FilePart`)."""
+    return [name for name in frame.columns if name.startswith("c")]
+
+
 def cells_as_read(frame: pl.DataFrame, rows: list[int]) -> list[list[str]]:
     """The cells of some rows of a part as the file has them (see :class:`FilePart`)."""
-    width = sum(1 for name in frame.columns if name.startswith("c"))
-    picked = frame.select([f"c{i}" for i in range(width)]).gather(rows)
+    picked = frame.select(input_columns(frame)).gather(rows)
     raws = frame.get_column("raw").gather(rows) if "raw" in frame.columns else None
     result = []
     for k, cells in enumerate(picked.iter_rows()):
