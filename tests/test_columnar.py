@@ -15,12 +15,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from engine_rows import price_file, price_table
+from engine_rows import price_file
 
 from tariffcalc import TariffError
 from tariffcalc.batch import BatchSummary
 from tariffcalc.columnar import CHUNK_BYTES, Declined, price_csv, pricing_dates
-from tariffcalc.entries import scan_entries
 from tariffcalc.reader import read_parts
 from tariffcalc.shipment import PLAIN_CELLS, CellFormat
 from tariffcalc.tables import open_input
@@ -34,13 +33,10 @@ ON = date(2025, 5, 3)
 def engine_output(schedule, path: Path, on: date = ON, scenario: str | None = None,
              encoding: str = "utf-8-sig", cells: CellFormat = PLAIN_CELLS):  # fmt: skip
     """The output and summary of the engine pricing each row alone (the oracle)."""
-    with open_input(path, encoding, cells=cells) as table:
-        entries = scan_entries(table, on) if "entry" in table.fields else None
     out = io.StringIO()
-    with open_input(path, encoding, cells=cells) as table:
-        summary = price_table(
-            schedule, table, out, default_date=on, scenario=scenario, entries=entries
-        )
+    summary = price_file(
+        schedule, path, out, default_date=on, scenario=scenario, encoding=encoding, cells=cells
+    )
     return out.getvalue().encode("utf-8"), summary
 
 
@@ -140,11 +136,8 @@ def test_entries_spread_over_parts_are_priced_in_two_passes(tmp_path: Path, sche
     assert piped.getvalue().encode("utf-8") == got[0]
     same_summary(priced.summary, got[1])
     for fmt in ("json", "jsonl"):
-        with open_input(target) as table:
-            entries = scan_entries(table, ON)
-        with open_input(target) as table:
-            expected = io.StringIO()
-            price_table(schedule, table, expected, fmt=fmt, default_date=ON, entries=entries)
+        expected = io.StringIO()
+        price_file(schedule, target, expected, fmt=fmt, default_date=ON)
         with open_input(target) as table:
             priced = price_csv(schedule, table, default_date=ON, chunk_bytes=2_000)
         written = io.StringIO()
@@ -540,10 +533,8 @@ def test_parquet_as_the_engine_rows_write_it(tmp_path: Path, schedule):
     source = tmp_path / "generated.csv"
     generate.write(1500, source, seed=8)
     row_file, columnar_file = tmp_path / "rows.parquet", tmp_path / "columns.parquet"
-    with open_input(source) as table:
-        entries = scan_entries(table, ON)
-    with open_input(source) as table, atomic_output(row_file, binary=True) as stream:
-        price_table(schedule, table, stream, fmt="parquet", default_date=ON, entries=entries)
+    with atomic_output(row_file, binary=True) as stream:
+        price_file(schedule, source, stream, fmt="parquet", default_date=ON)
     with open_input(source) as table:
         priced = price_csv(schedule, table, default_date=ON)
     assert priced is not None
@@ -577,11 +568,8 @@ def test_json_as_the_engine_rows_write_it(tmp_path: Path, schedule, fmt: str):
     source = rewrite(generated, tmp_path / "twice.csv",
                      lambda rows: [row + [cell] for row, cell in zip(
                          rows, ["note", *(f"b{i}" for i in range(len(rows) - 1))], strict=True)])
-    with open_input(source) as table:
-        entries = scan_entries(table, ON)
     expected = io.StringIO()
-    with open_input(source) as table:
-        price_table(schedule, table, expected, fmt=fmt, default_date=ON, entries=entries)
+    price_file(schedule, source, expected, fmt=fmt, default_date=ON)
     with open_input(source) as table:
         priced = price_csv(schedule, table, default_date=ON)
     assert priced is not None
@@ -693,11 +681,8 @@ def test_separators_grouped_amounts_and_date_formats_both_ways(
     stream = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
     priced.write_csv(stream)
     stream.flush()
-    with open_input(source, cells=cells) as table:
-        entries = scan_entries(table, ON) if "entry" in table.fields else None
     expected = io.StringIO()
-    with open_input(source, cells=cells) as table:
-        summary = price_table(schedule, table, expected, default_date=ON, entries=entries)
+    summary = price_file(schedule, source, expected, default_date=ON, cells=cells)
     assert buffer.getvalue() == expected.getvalue().encode("utf-8")
     same_summary(priced.summary, summary)
     assert summary.priced > 2000  # most rows price: the rewriting kept them readable
