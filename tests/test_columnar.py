@@ -10,6 +10,7 @@ import json
 import os
 import random
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -264,6 +265,55 @@ def test_written_a_slice_at_a_time(tmp_path: Path, schedule):
     assert whole is not None
     for rows in (1, 97, 999, 1000):
         assert columnar(schedule, source, rows=rows)[0] == whole[0]
+
+
+def test_parts_written_behind_in_order_and_a_write_error_ends_the_pricing(
+    tmp_path: Path, schedule, monkeypatch
+):
+    """Each part is written (in a thread of its own) while the next is priced: the parts go
+    out in the file's order, one at a time, and an error writing one ends the batch with that
+    error, with no later part written and at most the one after it priced."""
+    from tariffcalc.columnar import ColumnarFile
+    from tariffcalc.priced_parts import ColumnarBatch
+
+    source = tmp_path / "generated.csv"
+    generate.write(600, source, seed=8)
+    with open_input(source) as table:
+        priced = price_csv(schedule, table, default_date=ON, chunk_bytes=2_000)
+    parts = list(priced.batches())
+    assert len(parts) > 5
+    first_rows = [int(part.inputs.item(0, 0)) for part in parts]
+    assert first_rows == sorted(first_rows)  # the ids of the generated file count up
+
+    written: list[int] = []
+    threads: set[str] = set()
+    write_part = ColumnarBatch.write_csv_rows
+
+    def failing(batch: ColumnarBatch, stream, rows: int) -> None:
+        written.append(int(batch.inputs.item(0, 0)))
+        threads.add(threading.current_thread().name)
+        if len(written) == 3:
+            raise OSError(28, "No space left on device")
+        write_part(batch, stream, rows)
+
+    priced_parts = []
+    batches = ColumnarFile.batches
+
+    def counted(file):
+        for batch in batches(file):
+            priced_parts.append(batch)
+            yield batch
+
+    monkeypatch.setattr(ColumnarBatch, "write_csv_rows", failing)
+    monkeypatch.setattr(ColumnarFile, "batches", counted)
+    with open_input(source) as table:
+        priced = price_csv(schedule, table, default_date=ON, chunk_bytes=2_000)
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
+    with pytest.raises(OSError, match="No space left"):
+        priced.write_csv(stream)
+    assert written == first_rows[:3]
+    assert len(priced_parts) <= 4
+    assert len(threads) == 1 and threading.current_thread().name not in threads
 
 
 def test_scenario_and_rows_dated_by_default(tmp_path: Path, schedule):

@@ -194,8 +194,10 @@ def assemble(
         .alias(name)
         for field, name in zip(RESULT_FIELDS, names, strict=True)
     ]
-    numbers = numbers.with_row_index("row_index")
-    return ColumnarBatch(inputs, numbers, row_results, cells)
+    # Only what the cells are made of is kept while the part waits to be written.
+    made_of = {name for cell in cells for name in cell.meta.root_names()}
+    numbers = numbers.select(name for name in numbers.columns if name in made_of)
+    return ColumnarBatch(inputs, numbers.with_row_index("row_index"), row_results, cells)
 
 
 def count_priced(
