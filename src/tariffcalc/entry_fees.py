@@ -19,11 +19,11 @@ from .resolution import RATE_SCALE
 HALF_RATE = RATE_SCALE // 2
 MAX_ENTRY_CENTS = 10**12
 # An entry's facts in the first of two passes (see EntryTotals).
-_ENTRY_FACTS = {
+_ENTRY_FACTS = pl.Schema({
     "entry": pl.String, "day": pl.Int64, "first": pl.Int64, "last": pl.Int64,
     "value": pl.Int64, "lines": pl.UInt32, "tainted": pl.Boolean, "failing": pl.Boolean,
     "other_days": pl.Boolean,
-}  # fmt: skip
+})  # fmt: skip
 
 
 def cents_of(base: pl.Expr, rate: pl.Expr) -> pl.Expr:

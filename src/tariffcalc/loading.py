@@ -16,7 +16,7 @@ import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import __version__, rules
 from .errors import ScheduleError, file_problem
@@ -238,7 +238,8 @@ def _revive(obj: dict[str, Any]) -> Any:
     """One JSON object of the cache as what it stands for. Only data is ever made: the rules'
     classes (by name, from :mod:`~tariffcalc.rules`), Decimal, date, and plain dicts and tuples."""
     if "$r" in obj:
-        cls = _RULE_CLASSES[obj.pop("$r")]
+        # A class of rules.py: for mypy its name is the pydantic model's, which is no Rule.
+        cls: type[Any] = _RULE_CLASSES[obj.pop("$r")]
         for name, value in obj.items():
             if type(value) is list:
                 obj[name] = tuple(value)
@@ -283,7 +284,7 @@ def _plain(value: Any) -> Any:
                 plain[name] = _plain(field)
         if listed:
             # A list's entries as compact columns (see _revive): read far faster than objects.
-            rows = rows_of(value)
+            rows = rows_of(cast(ProvisionList, value))
             codes = [code for code, _, _ in rows]
             if any("," in code for code in codes):
                 raise ValueError("a provision with a comma cannot be kept in the cache")

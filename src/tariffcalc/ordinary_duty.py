@@ -24,7 +24,7 @@ class MFNSource:
     """Where the MFN rate comes from: the ad valorem part, any specific parts, how to say it."""
 
     ad_valorem: Decimal
-    specific: tuple[SpecificRate, ...]
+    specific: tuple[SpecificRate | htsdata.SpecificPart, ...]  # the schedule's, or the HTS's
     label: str
     source: str
 

@@ -113,13 +113,15 @@ class ScheduleRules:
         """Build the look-up tables of the measures and MFN rates; a list's table is built the
         first time a quote asks it (many quotes never reach the longest lists)."""
         self._measures_by_id = {m.id: m for m in self.measures}
-        self._list_index = {}
+        self._list_index: dict[str, ProvisionIndex[tuple[str, str | None, date | None]]] = {}
         self._mfn_index = ProvisionIndex((rate.provision, rate) for rate in self.mfn)
 
     def measure(self: model.Schedule, measure_id: str) -> model.Measure:  # type: ignore[misc]
         return self._measures_by_id[measure_id]
 
-    def _index_of(self: model.Schedule, list_name: str) -> ProvisionIndex[tuple[Any, ...]]:  # type: ignore[misc]
+    def _index_of(  # type: ignore[misc]
+        self: model.Schedule, list_name: str
+    ) -> ProvisionIndex[tuple[str, str | None, date | None]]:
         index = self._list_index.get(list_name)
         if index is None:
             rows = rows_of(self.lists[list_name])
@@ -137,7 +139,7 @@ class ScheduleRules:
         index = self._index_of(list_name)
         if index.lookup(hts) is not None:
             return []
-        return index.extending(hts)  # type: ignore[no-any-return]
+        return index.extending(hts)
 
     def mfn_rate(self: model.Schedule, hts: str) -> model.MFNRate | None:  # type: ignore[misc]
         """The MFN rate of the most specific provision the schedule knows for this HTS number."""
@@ -285,7 +287,7 @@ def rows_of(plist: ProvisionList) -> tuple[tuple[str, str | None, date | None], 
             rows = known["_rows"] = tuple(zip(*columns, strict=True))
         else:
             rows = tuple((e.code, e.heading, e.listed_from) for e in plist.provisions)
-    return rows  # type: ignore[no-any-return]
+    return rows
 
 
 @functools.lru_cache(maxsize=4096)

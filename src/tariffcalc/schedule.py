@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -191,6 +191,11 @@ class RatePeriod(_Model, RatePeriodRules):
     # The fact base's confidence in the period (H primary text, M one secondary source, L weak):
     # a quote that charges an M or L period says so.
     confidence: Literal["H", "M", "L"] = "H"
+
+    if TYPE_CHECKING:
+        # Only the plain twin of rules.py has it (rules.RatePeriodCopy): the model is never
+        # priced with, the twin is (scope.in_transit).
+        def replaced(self, **changes: Any) -> RatePeriod: ...
 
     @model_validator(mode="after")
     def _consistent(self) -> RatePeriod:
@@ -497,7 +502,9 @@ class Schedule(_Model, ScheduleRules):
 
     # Built by ScheduleRules.index on the plain schedule this model becomes (rules.twin); the
     # model itself is only validated, never priced with.
-    _list_index: dict[str, ProvisionIndex[ProvisionEntry]] = PrivateAttr(default_factory=dict)
+    _list_index: dict[str, ProvisionIndex[tuple[str, str | None, date | None]]] = PrivateAttr(
+        default_factory=dict
+    )  # a list's (code, heading, listed_from) rows (rules.rows_of), by their codes
     _mfn_index: ProvisionIndex[MFNRate] = PrivateAttr()
     _measures_by_id: dict[str, Measure] = PrivateAttr(default_factory=dict)
     # Set by loading.load_schedule: the file and the sha256 of the text it was loaded from.

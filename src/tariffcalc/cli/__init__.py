@@ -11,7 +11,10 @@ import errno
 import importlib
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 __all__ = ["ExitCode", "app", "main"]
 
@@ -61,7 +64,7 @@ def _terminate(signum: int, _frame: object) -> None:
     raise Terminated(signum)
 
 
-def _interrupt(signum: int, frame: object) -> None:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
     _stopped_by.append(signum)
     signal.default_int_handler(signum, frame)  # KeyboardInterrupt
 

@@ -116,7 +116,10 @@ def hts_show(
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return
     out = out_console()
-    say = lambda text: out.print(text, markup=False, soft_wrap=True)  # noqa: E731
+
+    def say(text: str) -> None:
+        out.print(text, markup=False, soft_wrap=True)
+
     say(f"{report['hts']} on {report['entry_date']} (HTS {report['revision']}, USITC export)")
     say(f"  {report['description']}")
     units = ", ".join(report["units"]) or "-"
