@@ -61,7 +61,8 @@ class Declined(Exception):
 
 
 class ColumnarFile:
-    """A file priced as columns, a part at a time as it is written (memory holds one part).
+    """A file priced as columns, a part at a time, each part written while the next is priced
+    (memory holds those two parts).
 
     An entry's rows are usually in one part (parts are cut so that files in entry order or
     in date order keep them together). When an entry turns up again in a later part, what
@@ -86,7 +87,6 @@ class ColumnarFile:
         rows carry their warnings (codes or text)."""
         self.schedule, self.scenario, self.table = schedule, scenario, table
         self.chunk_bytes, self.progress, self.warning_style = chunk_bytes, progress, warning_style
-        self.part_bytes = chunk_bytes  # halved for two passes, which also hold every entry
         self.default_date, self.header = default_date, table.header + result_columns(table.header)
         self.summary = BatchSummary(warning_style=warning_style)
         self.resolver = Resolver(schedule, scenario, warning_style)
@@ -98,7 +98,7 @@ class ColumnarFile:
         self.handed = pl.DataFrame(schema={"entry": pl.String, "handed": pl.Int64})
 
     def batches(self) -> Iterator[ColumnarBatch]:
-        """The priced parts, each once (memory holds one part at a time); :class:`Declined`
+        """The priced parts, each once, priced as they are asked for; :class:`Declined`
         when an entry is spread over parts (see :meth:`spread_entries`)."""
         if self.spread is not None:
             yield from self._priced_in_two_passes()
@@ -109,9 +109,6 @@ class ColumnarFile:
         """Price the file again from the start, in two passes (entries spread over parts)."""
         self.summary = BatchSummary(warning_style=self.warning_style)
         self.spread, self.book = EntryTotals(), None
-        # Parts of half the size: the entries' totals are held beside them (10M shuffled rows:
-        # 966 MB and 67 s, against 1.17 GB and 82 s with whole parts).
-        self.part_bytes = max(1, self.chunk_bytes // 2)
         self.handed = self.handed.clear()
 
     def write_csv(self, stream: IO[Any], rows: int = _WRITE_ROWS) -> None:
@@ -220,7 +217,7 @@ class ColumnarFile:
         assert spread is not None
         size = max(1, self.table.path.stat().st_size) if self.table.path else 1
         first_row = 0
-        for part in read_parts(self.table, self.part_bytes):
+        for part in read_parts(self.table, self.chunk_bytes):
             _Pricing(self, part.frame, first_row, 0, part.last).run()
             first_row += part.frame.height
             if self.progress is not None:
@@ -237,7 +234,7 @@ class ColumnarFile:
         first_row, first_line = 0, 1 + sum(name.count("\n") for name in header)
         seen = pl.DataFrame({"h": pl.Series([], dtype=pl.UInt64)})  # the entries written
         carry: pl.DataFrame | None = None  # rows of entries that may go on in the next part
-        for part in read_parts(self.table, self.part_bytes):
+        for part in read_parts(self.table, self.chunk_bytes):
             frame = part.frame
             if carry is not None:
                 frame, carry = pl.concat([carry, frame], how="diagonal"), None
