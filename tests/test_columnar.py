@@ -316,6 +316,40 @@ def test_parts_written_behind_in_order_and_a_write_error_ends_the_pricing(
     assert len(threads) == 1 and threading.current_thread().name not in threads
 
 
+def test_parts_read_ahead_in_order_errors_in_place_and_closed_when_left():
+    """The next part is read in a thread of its own while one is priced: the parts come in
+    the file's order, a part's error (a malformed row) is raised where that part would have
+    come, and a batch that stops early (a rewind, an error) leaves the file closed."""
+    from tariffcalc.errors import InputError
+    from tariffcalc.reader import read_ahead
+
+    readers: set[str] = set()
+    closed: list[bool] = []
+
+    def parts(bad: int | None = None):
+        try:
+            for n in range(5):
+                readers.add(threading.current_thread().name)
+                if n == bad:
+                    raise InputError(f"part {n}: malformed")
+                yield n
+        finally:
+            closed.append(True)
+
+    assert list(read_ahead(parts())) == [0, 1, 2, 3, 4]
+    assert readers and threading.current_thread().name not in readers
+    got = []
+    with pytest.raises(InputError, match="part 3: malformed"):
+        for n in read_ahead(parts(bad=3)):
+            got.append(n)
+    assert got == [0, 1, 2]
+    closed.clear()
+    ahead = read_ahead(parts())
+    assert next(ahead) == 0
+    ahead.close()  # the consumer stops (Declined, an interrupt)
+    assert closed == [True]
+
+
 def test_scenario_and_rows_dated_by_default(tmp_path: Path, schedule):
     """A scenario, and rows without a date priced on a date after the review date (their
     warnings name the date: resolved date by date)."""

@@ -45,7 +45,14 @@ from .errors import TariffError
 from .outputs import csv_writer, neutralize_formula, parquet_schema, result_columns, unique_names
 from .part_keys import PartKeys, strip_cells
 from .priced_parts import ColumnarBatch, assemble, count_priced, result_names
-from .reader import ASCII_SPACE, CHUNK_BYTES, input_columns, line_breaks, read_parts
+from .reader import (
+    ASCII_SPACE,
+    CHUNK_BYTES,
+    input_columns,
+    line_breaks,
+    read_ahead,
+    read_parts,
+)
 from .resolution import Resolver, pricing_dates
 from .rules import Schedule
 from .shipment import parse_date
@@ -217,7 +224,7 @@ class ColumnarFile:
         assert spread is not None
         size = max(1, self.table.path.stat().st_size) if self.table.path else 1
         first_row = 0
-        for part in read_parts(self.table, self.chunk_bytes):
+        for part in read_parts(self.table, self.chunk_bytes):  # (not read ahead: see _priced)
             _Pricing(self, part.frame, first_row, 0, part.last).run()
             first_row += part.frame.height
             if self.progress is not None:
@@ -234,7 +241,10 @@ class ColumnarFile:
         first_row, first_line = 0, 1 + sum(name.count("\n") for name in header)
         seen = pl.DataFrame({"h": pl.Series([], dtype=pl.UInt64)})  # the entries written
         carry: pl.DataFrame | None = None  # rows of entries that may go on in the next part
-        for part in read_parts(self.table, self.chunk_bytes):
+        parts = read_parts(self.table, self.chunk_bytes)
+        # Read ahead, except in two passes, which hold every entry's totals as well (10M
+        # shuffled rows, 4.6M entries: 1.14 GB read ahead, 1.02 GB not; 56 s against 67 s).
+        for part in parts if self.spread is not None else read_ahead(parts):
             frame = part.frame
             if carry is not None:
                 frame, carry = pl.concat([carry, frame], how="diagonal"), None
