@@ -29,7 +29,8 @@ and compare the outputs byte for byte.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import contextlib
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import date
 from typing import IO, Any
@@ -104,7 +105,7 @@ class ColumnarFile:
         self.book: EntryBook | None = None
         self.handed = pl.DataFrame(schema={"entry": pl.String, "handed": pl.Int64})
 
-    def batches(self) -> Iterator[ColumnarBatch]:
+    def batches(self) -> Generator[ColumnarBatch, None, None]:
         """The priced parts, each once, priced as they are asked for; :class:`Declined`
         when an entry is spread over parts (see :meth:`spread_entries`)."""
         if self.spread is not None:
@@ -184,8 +185,8 @@ class ColumnarFile:
         written in order, one at a time, and an error of either ends the output."""
         with ThreadPoolExecutor(1, thread_name_prefix="tariffcalc-writer") as writer:
             writing: Future[None] | None = None
+            batches = self.batches()
             try:
-                batches = self.batches()
                 while (batch := next(batches, None)) is not None:
                     if writing is not None:
                         writing.result()  # the part before, written (or its error raised)
@@ -196,6 +197,7 @@ class ColumnarFile:
             finally:
                 if writing is not None:
                     wait([writing])  # nothing written after this (a rewind, an error)
+                batches.close()  # the file too (here: an interrupt meanwhile is reported)
 
     def _rewound_if_spread(self, stream: IO[Any], write: Callable[[], None]) -> None:
         """``write`` the output; if an entry turns out to be spread over parts, rewind
@@ -219,7 +221,7 @@ class ColumnarFile:
             self.spread_entries()
             write()
 
-    def _priced_in_two_passes(self) -> Iterator[ColumnarBatch]:
+    def _priced_in_two_passes(self) -> Generator[ColumnarBatch, None, None]:
         spread = self.spread
         assert spread is not None
         size = max(1, self.table.path.stat().st_size) if self.table.path else 1
@@ -233,7 +235,9 @@ class ColumnarFile:
         self.book = spread.book()
         yield from self._priced(lambda done: (size + done) // 2)
 
-    def _priced(self, done: Callable[[int], int] = int) -> Iterator[ColumnarBatch]:
+    def _priced(
+        self, done: Callable[[int], int] = int
+    ) -> Generator[ColumnarBatch, None, None]:
         """The parts priced in one pass (``done``: the progress of a part's bytes)."""
         header, fields = self.table.header, self.table.fields
         entry = f"c{fields['entry']}" if "entry" in fields and self.spread is None else None
@@ -244,32 +248,39 @@ class ColumnarFile:
         parts = read_parts(self.table, self.chunk_bytes)
         # Read ahead, except in two passes, which hold every entry's totals as well (10M
         # shuffled rows, 4.6M entries: 1.14 GB read ahead, 1.02 GB not; 56 s against 67 s).
-        for part in parts if self.spread is not None else read_ahead(parts):
-            frame = part.frame
-            if carry is not None:
-                frame, carry = pl.concat([carry, frame], how="diagonal"), None
-            if entry is not None and not (part.last and seen.height == 0):
-                # The date cells as the entry scan reads them (None: no date column).
-                days = None
-                if day is not None:
-                    days = frame.get_column(day).fill_null("").str.strip_chars(ASCII_SPACE)
-                keys = _entry_keys(frame, entry, days, self._unreadable_days, self.table)
-                if not part.last:
-                    cut = _open_entries_start(keys, days)
-                    frame, carry, keys = frame.slice(0, cut), frame.slice(cut), keys.slice(0, cut)
-                seen = _entries_once(keys, seen)
-                del keys, days
-            if frame.height:
-                batch = _Pricing(self, frame, first_row, first_line, part.last).run()
-                assert batch is not None
-                yield batch
-                del batch
-                first_row += frame.height
-                if len(self.summary.first_errors) < FIRST_ERRORS:  # lines only for messages
-                    first_line += frame.height + line_breaks(frame.select(input_columns(frame)))
-            del frame
-            if self.progress is not None:
-                self.progress(done(part.done))
+        if self.spread is None:
+            parts = read_ahead(parts)
+        # Closed here, not by the garbage collector: an interrupt while it closes is then
+        # reported as one, not printed as an exception ignored.
+        with contextlib.closing(parts):
+            for part in parts:
+                frame = part.frame
+                if carry is not None:
+                    frame, carry = pl.concat([carry, frame], how="diagonal"), None
+                if entry is not None and not (part.last and seen.height == 0):
+                    # The date cells as the entry scan reads them (None: no date column).
+                    days = None
+                    if day is not None:
+                        days = frame.get_column(day).fill_null("").str.strip_chars(ASCII_SPACE)
+                    keys = _entry_keys(frame, entry, days, self._unreadable_days, self.table)
+                    if not part.last:
+                        cut = _open_entries_start(keys, days)
+                        frame, carry = frame.slice(0, cut), frame.slice(cut)
+                        keys = keys.slice(0, cut)
+                    seen = _entries_once(keys, seen)
+                    del keys, days
+                if frame.height:
+                    batch = _Pricing(self, frame, first_row, first_line, part.last).run()
+                    assert batch is not None
+                    yield batch
+                    del batch
+                    first_row += frame.height
+                    if len(self.summary.first_errors) < FIRST_ERRORS:  # lines only for messages
+                        breaks = line_breaks(frame.select(input_columns(frame)))
+                        first_line += frame.height + breaks
+                del frame
+                if self.progress is not None:
+                    self.progress(done(part.done))
 
 
 def _entry_keys(

@@ -59,6 +59,15 @@ def stop_signal() -> int | None:
     return _stopped_by[0] if _stopped_by else None
 
 
+def raise_if_stopped() -> None:
+    """Stop now if a signal came whose exception a library swallowed and then carried on (one
+    handled in the hooks Python runs around a fork, say): called before an output is kept,
+    so that Ctrl-C never leaves a finished-looking output behind."""
+    if _stopped_by:
+        signum = _stopped_by[0]
+        raise KeyboardInterrupt if signum == signal.SIGINT else Terminated(signum)
+
+
 def _terminate(signum: int, _frame: object) -> None:
     _stopped_by.append(signum)
     raise Terminated(signum)

@@ -386,6 +386,7 @@ def _file_progress(console: Console, path: Path, name: str) -> Iterator[Callable
 def _price(job: _Job, progress: Callable[[int], None] | None = None) -> BatchSummary:
     """The file priced and written, whole or not at all; ``progress`` is told the bytes done."""
     from ..columnar import price_csv
+    from . import raise_if_stopped
 
     with job.open() as table:
         priced = price_csv(
@@ -406,6 +407,7 @@ def _price(job: _Job, progress: Callable[[int], None] | None = None) -> BatchSum
     if job.output is not None:
         with atomic_output(job.output, binary=job.fmt == "parquet") as stream:
             write(stream)
+            raise_if_stopped()
         return priced.summary
     # To stdout (never Parquet): nothing goes out before the last part is priced (a file
     # whose entries are spread over its parts is priced again from the start), so the output
@@ -418,6 +420,7 @@ def _price(job: _Job, progress: Callable[[int], None] | None = None) -> BatchSum
                 f"cannot hold the output in {tempfile.gettempdir()} before it goes to "
                 f"stdout: {exc.strerror or exc} (write it to a file with -o)"
             ) from None
+        raise_if_stopped()
         spool.seek(0)
         sys.stdout.flush()
         shutil.copyfileobj(spool.buffer, sys.stdout.buffer)
