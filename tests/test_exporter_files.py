@@ -11,6 +11,7 @@ import io
 import json
 import os
 import stat
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -165,6 +166,53 @@ def test_a_yen_rate_per_dollar_is_refused_with_its_inverse(tmp_path):
     assert data["stamp"]["schedule_reviewed_through"] == "2026-10-07"
     # The revisions file (revisions.json): 2026 Revision 1 applies from 2026-01-15.
     assert data["stamp"]["hts_revision"] == "2026_rev_1 (in force on 2026-01-15, from 2026-01-15)"
+
+
+def test_a_rate_per_dollar_divides_exactly_to_the_cent(tmp_path):
+    """Hand-checked: 4,501.5 yen at 300 yen to the dollar is 4501.5 / 300 = 15.005 USD
+    exactly, which rounds half up to 15.01 (multiplying by 1/300 taken to 28 digits,
+    0.00333...3, gave 15.00499...95 and 15.00). The entry's value, which the MPF of a batch's
+    entry is figured on, is the same 15.01; and 4,500 yen (15.00 exactly) stays 15.00."""
+    from decimal import Decimal
+
+    from tariffcalc import Shipment, load_schedule, price_shipment
+    from tariffcalc.errors import InputError
+    from tariffcalc.money import divided
+
+    quote = runner.invoke(app, ["quote", "--hts", "9503.00.00", "--value", "4501.5",
+                                "--currency", "JPY", "--fx-rate", "300", "--fx-per-usd",
+                                "--date", "2025-05-03", "--format", "json"])  # fmt: skip
+    assert quote.exit_code == 0, quote.output
+    data = json.loads(quote.stdout)
+    assert (data["customs_value"], data["fx_per_usd"]) == ("15.01", "300")
+    shown = runner.invoke(app, ["quote", "--hts", "9503.00.00", "--value", "4501.5",
+                                "--currency", "JPY", "--fx-rate", "300", "--fx-per-usd",
+                                "--date", "2025-05-03"])  # fmt: skip
+    assert "USD 15.01 (JPY 4,501.5 at 300 JPY per USD)" in shown.stdout
+
+    schedule = load_schedule()
+    given = Shipment(hts="9503.00.00", value=Decimal("4501.5"), currency="JPY",
+                     fx_per_usd=Decimal("300"))  # fmt: skip
+    assert price_shipment(schedule, given, date(2025, 5, 3)).customs_value == Decimal("15.01")
+    assert given.fx_rate == Decimal(1) / Decimal(300)  # its inverse, for display and checks
+    with pytest.raises(InputError, match="not both"):
+        Shipment(hts="9503.00.00", value=Decimal("1"), currency="JPY",
+                 fx_rate=Decimal("0.0067"), fx_per_usd=Decimal("150"))  # fmt: skip
+    assert len(divided(Decimal("1"), Decimal("3")).as_tuple().digits) == 100  # never ends
+
+    source, out = tmp_path / "yen.csv", tmp_path / "out.csv"
+    source.write_text("行番号,entry,hts,value,date,currency,fx_rate\n"
+                      "1,E1,9503.00.00,4501.5,2025-05-03,JPY,300\n"
+                      "2,E2,9503.00.00,4500,2025-05-03,JPY,300\n", encoding="utf-8")  # fmt: skip
+    result = runner.invoke(app, ["batch", str(source), "--fx-per-usd", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = results(out)
+    # 9503.00.00 is MFN Free; the reciprocal 10% (9903.01.25) of 15.01 is 1.501 -> 1.50; the
+    # MPF of FY2025 (0.3464%, at least 32.71) is 32.71 on either; landed = value + duty + MPF:
+    # 15.01 + 1.50 + 32.71 = 49.22 (and 15.00 + 1.50 + 32.71 = 49.21 for 4,500 yen).
+    assert rows["1"]["additional_duty"] == "1.50" and rows["1"]["mpf"] == "32.71"
+    assert rows["1"]["effective_rate"] == "0.099933"  # 1.50 / 15.01
+    assert rows["1"]["landed_cost"] == "49.22" and rows["2"]["landed_cost"] == "49.21"
 
 
 def test_grouped_amounts_are_never_guessed(tmp_path):

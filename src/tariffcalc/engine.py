@@ -381,6 +381,7 @@ def price_with_plan(schedule: Schedule, plan: PricingPlan, shipment: Shipment) -
         value=shipment.value,
         currency=shipment.currency,
         fx_rate=shipment.fx_rate,
+        fx_per_usd=shipment.fx_per_usd,
         customs_value=customs_value,
         mfn_rate=mfn_rate,
         lines=tuple(lines),

@@ -47,6 +47,15 @@ _EXACT = Context(
 _NUMBER = re.compile(r"^\d{1,15}(\.\d{1,10})?$|^\.\d{1,10}$", re.ASCII)
 
 
+def divided(amount: Decimal, divisor: Decimal) -> Decimal:
+    """An amount divided by a rate given the other way round (150 yen to the dollar), to 100
+    significant digits: exact whenever the quotient ends (a half cent always does), and
+    otherwise far from any half cent, so that round_cent rounds it as the exact quotient.
+    (Multiplying by 1/150 to 28 digits did not: 4501.5 yen at 300 to the dollar is 15.005
+    USD, which came to 15.00 instead of 15.01.)"""
+    return _EXACT.divide(amount, divisor)
+
+
 def round_cent(amount: Decimal) -> Decimal:
     """Round an amount of money to the cent, half up: the only place duty is rounded.
 

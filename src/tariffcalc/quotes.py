@@ -64,6 +64,7 @@ class Quote:
     mpf: Decimal | None = None
     hmf: Decimal | None = None
     fee_notes: tuple[str, ...] = ()
+    fx_per_usd: Decimal | None = None  # the rate as given per US dollar (fx_rate: its inverse)
 
     @property
     def total_fees(self) -> Decimal | None:

@@ -30,6 +30,7 @@ def quote_to_dict(quote: Quote) -> dict[str, Any]:
         "value": f"{quote.value:f}",
         "currency": quote.currency,
         "fx_rate": None if quote.fx_rate is None else f"{quote.fx_rate:f}",
+        "fx_per_usd": None if quote.fx_per_usd is None else f"{quote.fx_per_usd:f}",
         "customs_value": format_money(quote.customs_value),
         "mfn_rate": rate_or_none(quote.mfn_rate),
         "lines": [

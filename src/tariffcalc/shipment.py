@@ -18,6 +18,7 @@ from .money import (
     ONE,
     ZERO,
     amount_of,
+    divided,
     parse_amount,
     parse_positive_amount,
     parse_rate,
@@ -88,7 +89,9 @@ class Shipment:
     """One line of an entry: the goods (HTS number or category), their value and declarations.
 
     Amounts are in ``currency``; ``fx_rate`` is US dollars per unit of that currency (CBP's
-    certified rate) and is needed for anything but USD.
+    certified rate) and is needed for anything but USD. A rate given as units of the currency
+    per US dollar (150 yen) is ``fx_per_usd`` instead: amounts are then divided by it, exactly
+    to the cent, and ``fx_rate`` is its inverse (to 28 digits, for display and checks).
 
     A library caller gives what the command line takes, and gets it checked the same way: the
     HTS number with or without dots ("8708.30.50"), amounts and rates as ``Decimal``, ``int``
@@ -129,6 +132,7 @@ class Shipment:
     certified_auto_part: bool | None = None
     not_heavy_vehicle: bool | None = None
     not_wooden: bool | None = None
+    fx_per_usd: Decimal | None = None  # units of the currency per US dollar, as given
 
     def __post_init__(self) -> None:
         self._normalize()
@@ -204,6 +208,12 @@ class Shipment:
         if self.currency != "USD":
             put("currency", parse_currency(self.currency))
         put("value", amount_of(self.value, "value", positive=True))
+        if self.fx_per_usd is not None:
+            if self.fx_rate is not None:
+                raise InputError("fx_rate: give the rate one way, fx_rate (US dollars per unit) "
+                                 "or fx_per_usd (units per US dollar), not both")
+            put("fx_per_usd", amount_of(self.fx_per_usd, "fx_rate", positive=True))
+            put("fx_rate", ONE / self.fx_per_usd)  # 150 yen to the dollar: 1/150 dollar a yen
         if self.fx_rate is not None:
             put("fx_rate", amount_of(self.fx_rate, "fx_rate", positive=True, places=FX_PLACES))
         if self.mfn_rate is not None:
@@ -235,6 +245,8 @@ class Shipment:
 
     def to_usd(self, amount: Decimal) -> Decimal:
         """An amount of this shipment's currency in US dollars (unrounded, exact)."""
+        if self.fx_per_usd is not None:
+            return divided(amount, self.fx_per_usd)
         return amount if self.fx_rate is None else times(amount, self.fx_rate)
 
 
@@ -432,11 +444,11 @@ def shipment_from_fields(
     currency_text = text("currency")
     currency = parse_currency(currency_text, label("currency")) if currency_text else "USD"
     fx_text = text("fx_rate")
-    fx_rate = None
+    fx_rate = fx_per_usd = None
     if fx_text:
         fx_rate = parse_amount_cell(fx_text, label("fx_rate"), cells, positive=True)
     if fx_rate is not None and cells.fx_per_usd:
-        fx_rate = ONE / fx_rate  # 150 yen to the dollar: 1/150 US dollar per yen
+        fx_rate, fx_per_usd = None, fx_rate  # 150 yen to the dollar
     mfn_text = text("mfn_rate")
     mfn_rate = parse_rate(mfn_text, label("mfn_rate")) if mfn_text else None
     contents = {}
@@ -484,6 +496,7 @@ def shipment_from_fields(
             category=category,
             currency=currency,
             fx_rate=fx_rate,
+            fx_per_usd=fx_per_usd,
             mfn_rate=mfn_rate,
             not_auto_part=not_auto_part,
             metal_content=contents["metal_content"],

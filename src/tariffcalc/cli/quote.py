@@ -146,7 +146,11 @@ def _render_quote(result: Quote, schedule: Schedule) -> None:
     goods = result.hts or f"category {result.category}"
     value = f"USD {result.customs_value:,.2f}"
     if result.currency != "USD":
-        value += f" ({result.currency} {result.value:,} at {result.fx_rate})"
+        rate = (
+            f"{result.fx_rate}" if result.fx_per_usd is None
+            else f"{result.fx_per_usd} {result.currency} per USD"
+        )  # fmt: skip
+        value += f" ({result.currency} {result.value:,} at {rate})"
     scenario = f", scenario {result.scenario}" if result.scenario else ""
     table = Table(
         title=f"{goods} ({result.category}), entered {result.entry_date}{scenario}: {value}",
