@@ -514,6 +514,57 @@ def test_japanese_encodings_priced_as_columns(tmp_path: Path, schedule, encoding
     assert got is not None, "a plain file in a Japanese encoding is priced as columns"
 
 
+def test_rates_per_dollar_priced_as_columns_to_the_cent(tmp_path: Path, schedule, monkeypatch):
+    """Rates given per dollar (--fx-per-usd: 150 yen) are priced as columns, by the engine's
+    exact quotient: half cents (4,501.5 yen at 300 is 15.005 USD: 15.01; 13.5 yen at 2.7 is
+    5.00 USD; 1 yen at 200 is 0.005: 0.01), rates of up to 10 decimals, metal contents,
+    entries, USD rows, a rate per dollar a yen cannot have (refused), agree with the engine
+    pricing each row alone, to the byte; and only the bad rows go to the engine."""
+    import random
+
+    from tariffcalc.alone import RowsAlone
+
+    rows = ["id,entry,hts,value,date,currency,fx_rate,metal_content,mode",
+            "1,E1,9503.00.00,4501.5,2025-05-03,JPY,300,,ocean",
+            "2,E1,7326.90.86,13.5,2025-05-03,JPY,2.7,4.5,air",
+            "3,E2,9503.00.00,1,2025-05-03,JPY,200,,",
+            "4,E2,8703.23.01,10000,2025-05-03,USD,,,land",
+            "5,,9503.00.00,1000,2025-05-03,JPY,0.0067,,"]  # fmt: skip
+    draw = random.Random(11)
+    hts = ["9503.00.00", "7326.90.86", "8708.40.11", "8703.23.01", "7606.12.30", "7208.51.00",
+           "8471.30.01", "4013.10.00"]
+    for n in range(6, 1200):
+        rate = f"{draw.randint(100, 160)}.{draw.randint(0, 10**draw.randint(0, 10) - 1)}"
+        whole = draw.randint(2, 10**9)
+        value = f"{whole}.{draw.randint(0, 9999):04d}"
+        content = "" if draw.random() < 0.7 else f"{draw.randint(1, min(1000, whole - 1))}"
+        rows.append(f"{n},F{n // 3},{draw.choice(hts)},{value},2025-0{4 + n // 3 % 6}-15,"
+                    f"JPY,{rate},{content},{draw.choice(['ocean', 'air', ''])}")
+    source = tmp_path / "per_dollar.csv"
+    source.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    alone: list[int] = []
+    price = RowsAlone.price
+
+    def counted(self, names, rows):
+        alone.extend(rows)
+        return price(self, names, rows)
+
+    monkeypatch.setattr(RowsAlone, "price", counted)
+    got = assert_priced_as_the_engine(schedule, source, cells=CellFormat(fx_per_usd=True),
+                                      chunk_bytes=20_000)  # fmt: skip
+    assert got is not None and got[1].failed == 1  # 0.0067 yen to the dollar
+    assert "'0.0067' yen per US dollar cannot be right" in got[1].first_errors[0]
+    with io.StringIO(got[0].decode("utf-8")) as text:
+        out = {row["id"]: row for row in csv.DictReader(text)}
+    assert [out[n]["status"] for n in "12345"] == ["ok", "ok", "ok", "ok", "error"]
+    cv = {n: float(out[n]["landed_cost"]) - float(out[n]["total_duty"])
+          - float(out[n]["total_fees"]) for n in "123"}  # fmt: skip
+    assert [round(cv[n], 2) for n in "123"] == [15.01, 5.00, 0.01]
+    # The engine saw only the refused row and the other rows of entries with metal content
+    # priced alone (none here: contents priced as columns) — a row or so, not 1,200.
+    assert len(alone) < 10
+
+
 def test_pricing_dates_hold_every_date_of_the_schedule_and_the_day_after(schedule):
     days = set(pricing_dates(schedule))
     for measure in schedule.measures:

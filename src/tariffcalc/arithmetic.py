@@ -19,11 +19,13 @@ _MAX_LINE_CENTS = 10**11  # 1,000,000,000 USD: every product below stays within 
 _INT64_MAX = 2**63 - 1
 
 
-def amounts(keys: pl.DataFrame, terms: list[Terms], width: int, schedule: Schedule) -> pl.DataFrame:
+def amounts(
+    keys: pl.DataFrame, terms: list[Terms], width: int, schedule: Schedule, per_usd: bool = False
+) -> pl.DataFrame:
     """Each row's numbers in whole cents (rates in millionths) from its keys and terms
     (:class:`~tariffcalc.part_keys.PartKeys`): the customs value in dollars, each duty, the
     effective rate, the fees; ``ok`` where the row is priced here (else the engine prices it
-    alone)."""
+    alone). ``per_usd``: the exchange rates are units of the currency per US dollar."""
     fee = schedule.fees
     mpf: dict[int, tuple[int | None, ...]] = {}
     for when in keys.get_column("when").drop_nulls().unique().to_list():
@@ -46,8 +48,19 @@ def amounts(keys: pl.DataFrame, terms: list[Terms], width: int, schedule: Schedu
         return pl.col("when").replace_strict(values, default=None, return_dtype=pl.Int64)
 
     def to_cents(units: str) -> pl.Expr:
-        scale = pl.lit(10, pl.Int64).pow(pl.col("fx_places") + 2)
-        return (pl.col(units) * pl.col("fx_num") + scale // 2) // scale
+        """Ten-thousandths of the currency in US cents, rounded half up as round_cent
+        rounds the engine's exact product (or quotient)."""
+        if not per_usd:  # units x (fx_num / 10^fx_places) / 100
+            scale = pl.lit(10, pl.Int64).pow(pl.col("fx_places") + 2)
+            return (pl.col(units) * pl.col("fx_num") + scale // 2) // scale
+        # units x 10^fx_places / (fx_num x 100), the engine's exact quotient (money.divided),
+        # in 128 bits: at most 10^16 x 10^10 x 2 before the division.
+        wide = [pl.col(name).cast(pl.Int128) for name in (units, "fx_num", "fx_places")]
+        amount, rate, places = wide
+        scaled = amount * pl.lit(10, pl.Int128).pow(places) * pl.lit(2, pl.Int128)
+        divisor = rate * pl.lit(100, pl.Int128)
+        quotient = (scaled + divisor) // (divisor * pl.lit(2, pl.Int128))
+        return quotient.cast(pl.Int64, strict=False)  # null past 64 bits: the engine refuses
 
     # Each stage keeps only what the next needs: a million rows of a column is 8 MB.
     query = keys.lazy().select(
@@ -71,7 +84,8 @@ def amounts(keys: pl.DataFrame, terms: list[Terms], width: int, schedule: Schedu
         """Part k (rate, held, ieepa, of_value, of_content) of each row's line j."""
         return _term([t.lines[j][k] if j < len(t.lines) else 0 for t in terms], pl.Int64)
 
-    fits = pl.lit(_INT64_MAX) // pl.col("fx_num")
+    # (a rate per dollar is taken in 128 bits: every amount fits)
+    fits = pl.lit(_INT64_MAX) // (1 if per_usd else pl.col("fx_num"))
     ok = (
         pl.col("plain")
         & pl.col("term").is_not_null()

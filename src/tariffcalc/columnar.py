@@ -403,7 +403,9 @@ class _Pricing:
         file = self.file
         read = PartKeys(file.schedule, file.table, self.frame, file.resolver, file.default_date)
         keys = read.read()
-        numbers = amounts(keys, read.terms, read.width, file.schedule)
+        numbers = amounts(
+            keys, read.terms, read.width, file.schedule, file.table.cells.fx_per_usd
+        )
         del keys
         if self.last and file.table.cut_off:
             # The file's last row has no line end: the engine prices it, with a warning.

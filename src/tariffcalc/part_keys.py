@@ -179,10 +179,12 @@ class PartKeys:
             currency, _, fx_text = pair.partition(_SEP)
             try:
                 cells = {"currency": currency, "fx_rate": fx_text}
-                fx_rate = probe_shipment(cells, None, self.table.cells).fx_rate
+                read = probe_shipment(cells, None, self.table.cells)
             except TariffError:
                 numerators[pair] = places[pair] = None
                 continue
+            # US dollars per unit, or (--fx-per-usd) units per US dollar, as given.
+            fx_rate = read.fx_rate if read.fx_per_usd is None else read.fx_per_usd
             if fx_rate is None:
                 numerators[pair], places[pair] = 1, 0
                 continue
@@ -190,10 +192,8 @@ class PartKeys:
             assert isinstance(exponent, int)
             shift = max(0, -exponent)
             numerator = int(fx_rate.scaleb(shift))
-            if self.table.cells.fx_per_usd or numerator > _INT64_MAX:
-                # A rate per dollar (--fx-per-usd) makes a value in dollars of 28 digits that
-                # no whole number of cents' fractions holds: the engine prices such rows.
-                numerators[pair] = places[pair] = None
+            if numerator > _INT64_MAX:
+                numerators[pair] = places[pair] = None  # the engine prices such rows
             else:
                 places[pair], numerators[pair] = shift, numerator
         column = pl.col("pair")

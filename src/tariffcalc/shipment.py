@@ -152,6 +152,12 @@ class Shipment:
             )
         elif self.fx_rate <= ZERO:
             raise InputError(f"fx_rate: must be greater than 0, got {self.fx_rate}")
+        elif self.currency == "JPY" and self.fx_rate > ONE and self.fx_per_usd is not None:
+            raise InputError(
+                f"fx_rate: {quoted(f'{self.fx_per_usd:f}')} yen per US dollar cannot be right "
+                f"(--fx-per-usd: the rate is yen per US dollar, such as 150); if it is US "
+                f"dollars per yen, leave out --fx-per-usd"
+            )
         elif self.currency == "JPY" and self.fx_rate > ONE:
             # A yen is worth far less than a dollar: a rate above 1 is yen per dollar (as
             # Japanese users quote it), which taken as dollars per yen would multiply the
