@@ -267,6 +267,33 @@ def test_written_a_slice_at_a_time(tmp_path: Path, schedule):
         assert columnar(schedule, source, rows=rows)[0] == whole[0]
 
 
+def test_the_progress_never_goes_back_when_a_file_is_priced_again(tmp_path: Path, schedule):
+    """A file rewound for two passes goes on from where its progress stood (it went back to
+    0 before), part by part, to the file's size."""
+    source = tmp_path / "generated.csv"
+    generate.write(1200, source, seed=10)
+
+    def half_shuffled(rows):
+        # The first half in order, then the second half shuffled: an entry turns up again in
+        # a later part only once the first half has been priced and written.
+        half = len(rows) // 2
+        tail = rows[half:]
+        random.Random(3).shuffle(tail)
+        return rows[:half] + tail
+
+    target = rewrite(source, tmp_path / "half_shuffled.csv", half_shuffled)
+    told: list[int] = []
+    with open_input(target) as table:
+        priced = price_csv(schedule, table, default_date=ON, chunk_bytes=4_000,
+                           progress=told.append)  # fmt: skip
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
+    priced.write_csv(stream)
+    assert priced.spread is not None  # rewound: two passes
+    size = target.stat().st_size
+    assert told == sorted(told) and told[-1] == size
+    assert told[0] < size // 4  # the first try's parts, then both passes'
+
+
 def test_parts_written_behind_in_order_and_a_write_error_ends_the_pricing(
     tmp_path: Path, schedule, monkeypatch
 ):
