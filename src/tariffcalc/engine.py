@@ -52,8 +52,12 @@ def schedule_start(schedule: Schedule) -> date | None:
     """The first day of the schedule's law: the earliest day any of its measures starts. The
     schedule models no measure before it (the Section 232 duties of 2018 on steel and
     aluminum, for one, are not in it), so a duty it gives for an earlier date is not known to
-    be the law's."""
-    return min((measure.first_day for measure in schedule.measures), default=None)
+    be the law's. (Worked out once for a schedule: a batch asks on every key.)"""
+    known = schedule.__dict__
+    if "_start" not in known:
+        known["_start"] = min((measure.first_day for measure in schedule.measures), default=None)
+    start: date | None = known["_start"]
+    return start
 
 
 def before_schedule_warning(schedule: Schedule, on: date) -> str | None:
