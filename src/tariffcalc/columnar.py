@@ -13,10 +13,10 @@ each row alone, because it asks the engine for the law and does only the arithme
   rows dated between two such dates share one resolution (rows whose warnings name their own
   date, such as entries after the review date, are resolved date by date).
 - A row the engine must see alone (a cell read outside ASCII, a declaration other than the
-  metal content, an amount with more than 4 decimals, a rate per dollar, a line of more than
-  1,000,000,000 USD, a row the engine refuses...) is priced by it, one by one
-  (:mod:`~tariffcalc.alone`), with the whole entry it belongs to, so that an entry's MPF is
-  shared in one place. A bad row that its entry's scan does not count either (an unreadable
+  metal content, an amount with more than 4 decimals, an exchange rate of more than 18
+  digits, a line of more than 1,000,000,000 USD, a row the engine refuses...) is priced by it,
+  one by one (:mod:`~tariffcalc.alone`), with the whole entry it belongs to, so that an
+  entry's MPF is shared in one place. A bad row that its entry's scan does not count either (an unreadable
   value or date) takes no part in the entry, as the engine's own entry scan has it.
 - The parts end at row ends, and an entry is kept within a part when it can be: the entries
   of a part's last entry date (from their first row), or its last entry, go with the next

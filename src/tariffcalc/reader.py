@@ -29,9 +29,9 @@ from .errors import InputError
 from .tables import UNDECODED, InputTable, read_problem
 
 # A file is read a part of about this size at a time, so memory does not grow with the file:
-# a part is priced while the one before is written, and the two peak at about 30 times the
-# part (10M rows of the benchmark: 620 MB with parts of 16 MB, 916 MB with parts of 32 MB, in
-# the same time: 25-27 s on 2 cores).
+# one part is read while one is priced and one written (10M rows of the benchmark: 726 MB at
+# the peak with parts of 16 MB; 916 MB with parts of 32 MB, not read ahead, in about the same
+# time).
 CHUNK_BYTES = 16 * 2**20
 Part = TypeVar("Part")
 # What Python's str.strip() strips from an ASCII cell.
@@ -100,7 +100,7 @@ def read_ahead(parts: Generator[Part, None, None]) -> Generator[Part, None, None
         while (part := ahead.result()) is not None:
             ahead = reader.submit(next, parts, None)
             yield part
-            del part  # before the part after the next is read
+            del part  # the part is the consumer's alone now: freed as soon as it is done
     finally:
         wait([ahead])  # the file is not read after this (a rewind, an error, an interrupt)
         reader.shutdown()
