@@ -16,8 +16,9 @@ each row alone, because it asks the engine for the law and does only the arithme
   metal content, an amount with more than 4 decimals, an exchange rate of more than 18
   digits, a line of more than 1,000,000,000 USD, a row the engine refuses...) is priced by it,
   one by one (:mod:`~tariffcalc.alone`), with the whole entry it belongs to, so that an
-  entry's MPF is shared in one place. A bad row that its entry's scan does not count either (an unreadable
-  value or date) takes no part in the entry, as the engine's own entry scan has it.
+  entry's MPF is shared in one place. A bad row that its entry's scan does not count either
+  (an unreadable value or date) takes no part in the entry, as the engine's own entry scan
+  has it.
 - The parts end at row ends, and an entry is kept within a part when it can be: the entries
   of a part's last entry date (from their first row), or its last entry, go with the next
   part, so files in entry order and in date order are priced in one pass. An entry found again
