@@ -233,8 +233,8 @@ def test_output_to_stdout_in_parts_and_after_a_decline(tmp_path: Path, schedule,
                        lambda rows: [rows[0], *sorted(rows[1:], key=lambda row: row[-3])])
     monkeypatch.setattr(columnar_module, "CHUNK_BYTES", 2_000)
     declined: list[bool] = []  # per file: whether a later part found an entry again
-    monkeypatch.setattr(columnar_module, "_entries_once",
-                        _noting(declined, columnar_module._entries_once))
+    monkeypatch.setattr(columnar_module._EntriesWritten, "add",
+                        _noting(declined, columnar_module._EntriesWritten.add))
     for path in (source, shuffled):
         result = CliRunner().invoke(app, ["batch", str(path), "--date", "2025-05-03"])
         assert result.exit_code in (0, 6), result.output
@@ -242,14 +242,31 @@ def test_output_to_stdout_in_parts_and_after_a_decline(tmp_path: Path, schedule,
     assert declined == [False, True]
 
 
-def _noting(declined: list[bool], entries_once):
-    """``_entries_once`` noting, per file (its first part), whether a part declined."""
+def test_the_entries_written_are_found_again_in_any_later_part():
+    """Each part's entries are looked up among every earlier part's (kept as a few sorted
+    runs, merged as a binary counter carries): an entry of any earlier part sends the file to
+    two passes; entries new to the file never do, nor rows without an entry."""
+    from tariffcalc.columnar import _EntriesWritten
 
-    def noted(keys, seen):
-        if not seen.height:
+    written = _EntriesWritten()
+    for part in range(37):
+        written.add(pl.Series([f"E{part}-{n}" for n in range(50)] + ["", ""]))
+        assert len(written.runs) <= part.bit_length() + 1
+    assert sum(run.len() for run in written.runs) == 37 * 50
+    for part in (0, 5, 31, 36):
+        with pytest.raises(Declined):
+            written.add(pl.Series(["new-1", f"E{part}-49", "new-2"]))
+    written.add(pl.Series(["", "new-3", "new-3"]))  # its own rows: once
+
+
+def _noting(declined: list[bool], add):
+    """``_EntriesWritten.add`` noting, per file (its first part), whether a part declined."""
+
+    def noted(written, keys):
+        if not written.runs:
             declined.append(False)
         try:
-            return entries_once(keys, seen)
+            return add(written, keys)
         except Declined:
             declined[-1] = True
             raise
