@@ -42,7 +42,7 @@ from .alone import RowsAlone
 from .arithmetic import amounts
 from .batch import FIRST_ERRORS, BatchSummary
 from .entries import EntryBook
-from .entry_fees import EntryTotals, entry_shares, spread_shares
+from .entry_fees import EntryTotals, entry_shares
 from .errors import TariffError
 from .outputs import csv_writer, neutralize_formula, parquet_schema, result_columns, unique_names
 from .part_keys import PartKeys, strip_cells
@@ -101,11 +101,10 @@ class ColumnarFile:
         self.summary = BatchSummary(warning_style=warning_style)
         self.resolver = Resolver(schedule, scenario, warning_style)
         self._unreadable_days: dict[str, bool] = {}  # date cells the entry scan cannot read
-        # Entries spread over the file: their totals (None: entries kept within parts), the
-        # entries the engine prices, and the MPF handed out so far to entries still open.
+        # Entries spread over the file: their totals (None: entries kept within parts) and the
+        # entries the engine prices.
         self.spread: EntryTotals | None = None
         self.book: EntryBook | None = None
-        self.handed = pl.DataFrame(schema={"entry": pl.String, "handed": pl.Int64})
 
     def batches(self) -> Generator[ColumnarBatch, None, None]:
         """The priced parts, each once, priced as they are asked for; :class:`Declined`
@@ -120,7 +119,6 @@ class ColumnarFile:
         self.summary = BatchSummary(warning_style=self.warning_style)
         self.spread, self.book = EntryTotals(), None
         self._rewound_at = self._shown  # the progress goes on from there, not back
-        self.handed = self.handed.clear()
 
     def write_csv(self, stream: IO[Any], rows: int = _WRITE_ROWS) -> None:
         def write() -> None:
@@ -445,9 +443,7 @@ class _Pricing:
                 spread.add(numbers, self.first_row, inert, tainted, scanned, failing)
                 return None
             else:
-                numbers, file.handed = spread_shares(
-                    numbers, self.first_row, spread.totals, file.handed, inert
-                )
+                numbers = spread.shares(numbers, self.first_row, inert)
         count_priced(file.summary, numbers, file.resolver.notices_of)
         alone = numbers.select(pl.arg_where(~pl.col("ok"))).to_series().to_list()
         row_results = self.alone.price(result_names(), alone)
