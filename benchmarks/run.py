@@ -115,6 +115,17 @@ def polars_read_write(source: Path, output: Path, copy: Path, runs: int) -> floa
     return best
 
 
+def shuffled(source: Path, target: Path) -> Path:
+    """The rows of ``source`` in a fixed random order (made once, with polars)."""
+    if not target.exists():
+        import polars
+
+        print(f"shuffling {source.name} into {target} ...", flush=True)
+        rows = polars.read_csv(source, infer_schema=False)
+        rows.sample(fraction=1.0, shuffle=True, seed=7).write_csv(target)
+    return target
+
+
 def fresh(label: str, runs: int, command: list[str]) -> tuple[float, int]:
     """Best of ``runs`` runs (the machine's noise only ever adds time)."""
     results = [run(command) for _ in range(runs)]
@@ -130,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1, help="runs of each batch timing")
     parser.add_argument("--quote-runs", type=int, default=15)
     parser.add_argument("--skip-loop", action="store_true", help="skip the per-row engine loop")
+    parser.add_argument("--shuffled", action="store_true",
+                        help="the same rows shuffled: entries spread over the file (two passes)")
     args = parser.parse_args(argv)
 
     args.data.mkdir(parents=True, exist_ok=True)
@@ -137,8 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     if not source.exists():
         print(f"generating {args.rows:,} rows into {source} ...", flush=True)
         generate.write(args.rows, source)
+    if args.shuffled:
+        source = shuffled(source, args.data / f"shipments-{args.rows}-shuffled.csv")
     size = source.stat().st_size / 1e6
-    print(f"batch of {args.rows:,} rows ({size:.0f} MB):")
+    order = ", shuffled" if args.shuffled else ""
+    print(f"batch of {args.rows:,} rows ({size:.0f} MB{order}):")
     read_write = None
     with tempfile.TemporaryDirectory() as work:
         output = Path(work) / "out.csv"
