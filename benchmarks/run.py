@@ -126,6 +126,27 @@ def shuffled(source: Path, target: Path) -> Path:
     return target
 
 
+def scaling(source: Path, threads: list[int], runs: int) -> None:
+    """The batch with each number of threads (polars' and the key resolvers'), and its speed
+    against the first."""
+    print(f"scaling ({os.cpu_count()} cores):")
+    first = None
+    with tempfile.TemporaryDirectory() as work:
+        command = [*tariffcalc(), "batch", str(source), "-o", str(Path(work) / "out.csv"),
+                   "--date", ENTRY_DATE]
+        for count in threads:
+            limited = {"POLARS_MAX_THREADS": str(count), "TARIFFCALC_WORKERS": str(count)}
+            ENVIRONMENT.update(limited)
+            try:
+                elapsed, rss = min(run(command) for _ in range(runs))
+            finally:
+                for name in limited:
+                    ENVIRONMENT.pop(name)
+            first = first or elapsed
+            print(f"  {count:3d} threads {elapsed:8.2f} s   peak RSS {rss:6d} MB   "
+                  f"{first / elapsed:5.2f} x", flush=True)
+
+
 def fresh(label: str, runs: int, command: list[str]) -> tuple[float, int]:
     """Best of ``runs`` runs (the machine's noise only ever adds time)."""
     results = [run(command) for _ in range(runs)]
@@ -141,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1, help="runs of each batch timing")
     parser.add_argument("--quote-runs", type=int, default=15)
     parser.add_argument("--skip-loop", action="store_true", help="skip the per-row engine loop")
+    parser.add_argument("--threads", default="",
+                        help="e.g. 1,2,4,8,16: the batch again with only that many threads "
+                             "(POLARS_MAX_THREADS) and key resolvers (TARIFFCALC_WORKERS)")
     parser.add_argument("--shuffled", action="store_true",
                         help="the same rows shuffled: entries spread over the file (two passes)")
     args = parser.parse_args(argv)
@@ -180,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     if read_write:
         print(f"  batch / (read + write, no pricing) {batch_time / read_write:10.1f} x")
     print(f"  batch peak RSS                     {batch_rss:10,d} MB   (target: at most 1,024 MB)")
+    if args.threads:
+        scaling(source, [int(n) for n in args.threads.split(",")], args.runs)
 
     print(f"quote start-up ({args.quote_runs} runs each, median):")
     quote = [*tariffcalc(), "quote", "--hts", "8711.50.00", "--value", "20000", "--date",
