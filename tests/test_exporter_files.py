@@ -173,6 +173,7 @@ def test_a_rate_per_dollar_divides_exactly_to_the_cent(tmp_path):
     exactly, which rounds half up to 15.01 (multiplying by 1/300 taken to 28 digits,
     0.00333...3, gave 15.00499...95 and 15.00). The entry's value, which the MPF of a batch's
     entry is figured on, is the same 15.01; and 4,500 yen (15.00 exactly) stays 15.00."""
+    import dataclasses
     from decimal import Decimal
 
     from tariffcalc import Shipment, load_schedule, price_shipment
@@ -195,6 +196,8 @@ def test_a_rate_per_dollar_divides_exactly_to_the_cent(tmp_path):
                      fx_per_usd=Decimal("300"))  # fmt: skip
     assert price_shipment(schedule, given, date(2025, 5, 3)).customs_value == Decimal("15.01")
     assert given.fx_rate == Decimal(1) / Decimal(300)  # its inverse, for display and checks
+    copy = dataclasses.replace(given, value=Decimal("4500"))  # keeps its rate per dollar
+    assert price_shipment(schedule, copy, date(2025, 5, 3)).customs_value == Decimal("15.00")
     with pytest.raises(InputError, match="not both"):
         Shipment(hts="9503.00.00", value=Decimal("1"), currency="JPY",
                  fx_rate=Decimal("0.0067"), fx_per_usd=Decimal("150"))  # fmt: skip

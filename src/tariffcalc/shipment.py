@@ -215,11 +215,13 @@ class Shipment:
             put("currency", parse_currency(self.currency))
         put("value", amount_of(self.value, "value", positive=True))
         if self.fx_per_usd is not None:
-            if self.fx_rate is not None:
+            put("fx_per_usd", amount_of(self.fx_per_usd, "fx_rate", positive=True))
+            inverse = ONE / self.fx_per_usd  # 150 yen to the dollar: 1/150 dollar a yen
+            # (a copy of a shipment, dataclasses.replace, comes with the inverse it was given)
+            if self.fx_rate is not None and self.fx_rate != inverse:
                 raise InputError("fx_rate: give the rate one way, fx_rate (US dollars per unit) "
                                  "or fx_per_usd (units per US dollar), not both")
-            put("fx_per_usd", amount_of(self.fx_per_usd, "fx_rate", positive=True))
-            put("fx_rate", ONE / self.fx_per_usd)  # 150 yen to the dollar: 1/150 dollar a yen
+            put("fx_rate", inverse)
         if self.fx_rate is not None:
             put("fx_rate", amount_of(self.fx_rate, "fx_rate", positive=True, places=FX_PLACES))
         if self.mfn_rate is not None:
