@@ -56,7 +56,7 @@ def amounts(
         if not per_usd:  # units x (fx_num / 10^fx_places) / 100
             scale = pl.lit(10, pl.Int64).pow(pl.col("fx_places") + 2)
             return (pl.col(units) * pl.col("fx_num") + scale // 2) // scale
-        # units x 10^fx_places / (fx_num x 100), the engine's exact quotient (money.divided),
+        # units x 10^fx_places / (fx_num x 100), the engine's exact quotient (money.in_usd),
         # in 128 bits: at most 10^16 x 10^10 x 2 before the division.
         wide = [pl.col(name).cast(pl.Int128) for name in (units, "fx_num", "fx_places")]
         amount, rate, places = wide

@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import TariffError
 from .fees import EntryShares
-from .money import LARGEST_AMOUNT, ZERO, divided, round_cent, times
+from .money import LARGEST_AMOUNT, ZERO, in_usd, round_cent
 from .shipment import (
     PLAIN_CELLS,
     CellFormat,
@@ -159,7 +159,7 @@ def entry_line(
         currency = cell("currency").upper() or "USD"
         if currency != "USD":
             fx_rate = parse_amount_cell(cell("fx_rate"), "fx_rate", formats, positive=True)
-            value = divided(value, fx_rate) if formats.fx_per_usd else times(value, fx_rate)
+            value = in_usd(value, fx_rate, formats.fx_per_usd)
         date_text = cell("date")
         on = parse_date(date_text, "date", formats.date_format) if date_text else default_date
     except TariffError:

@@ -47,13 +47,14 @@ _EXACT = Context(
 _NUMBER = re.compile(r"^\d{1,15}(\.\d{1,10})?$|^\.\d{1,10}$", re.ASCII)
 
 
-def divided(amount: Decimal, divisor: Decimal) -> Decimal:
-    """An amount divided by a rate given the other way round (150 yen to the dollar), to 100
-    significant digits: exact whenever the quotient ends (a half cent always does), and
-    otherwise far from any half cent, so that round_cent rounds it as the exact quotient.
-    (Multiplying by 1/150 to 28 digits did not: 4501.5 yen at 300 to the dollar is 15.005
-    USD, which came to 15.00 instead of 15.01.)"""
-    return _EXACT.divide(amount, divisor)
+def in_usd(amount: Decimal, rate: Decimal, per_usd: bool = False) -> Decimal:
+    """An amount of another currency in US dollars, unrounded, for round_cent: times the rate
+    in US dollars per unit, exactly (see ``times``), or divided by a rate per US dollar (150
+    yen: ``per_usd``) to 100 significant digits, exact whenever the quotient ends (a half cent
+    always does) and otherwise far from any half cent. (Multiplying by 1/150 to 28 digits did
+    not: 4501.5 yen at 300 to the dollar is 15.005 USD, which came to 15.00, not 15.01.) The
+    engine and the entry scan both convert here."""
+    return _EXACT.divide(amount, rate) if per_usd else times(amount, rate)
 
 
 def round_cent(amount: Decimal) -> Decimal:

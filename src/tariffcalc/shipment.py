@@ -18,13 +18,12 @@ from .money import (
     ONE,
     ZERO,
     amount_of,
-    divided,
+    in_usd,
     parse_amount,
     parse_positive_amount,
     parse_rate,
     plain_text,
     rate_of,
-    times,
 )
 from .rules import CATEGORIES, MODES
 
@@ -254,8 +253,8 @@ class Shipment:
     def to_usd(self, amount: Decimal) -> Decimal:
         """An amount of this shipment's currency in US dollars (unrounded, exact)."""
         if self.fx_per_usd is not None:
-            return divided(amount, self.fx_per_usd)
-        return amount if self.fx_rate is None else times(amount, self.fx_rate)
+            return in_usd(amount, self.fx_per_usd, per_usd=True)
+        return amount if self.fx_rate is None else in_usd(amount, self.fx_rate)
 
 
 class CellFormat(NamedTuple):
