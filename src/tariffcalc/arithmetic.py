@@ -87,22 +87,27 @@ def amounts(
         """Part k (rate, held, ieepa, of_value, of_content) of each row's line j."""
         return _term([t.lines[j][k] if j < len(t.lines) else 0 for t in terms], pl.Int64)
 
-    # (a rate per dollar is taken in 128 bits: every amount fits)
-    fits = pl.lit(_INT64_MAX) // (1 if per_usd else pl.col("fx_num"))
+    def fits(units: str) -> pl.Expr:
+        """Whether ten-thousandths times the rate stay within 64 bits (a rate per dollar is
+        taken in 128 bits: every amount does)."""
+        if per_usd:
+            return pl.lit(True)
+        return pl.col(units) <= pl.lit(_INT64_MAX) // pl.col("fx_num")
+
     ok = (
         pl.col("plain")
         & pl.col("term").is_not_null()
         & pl.col("mode_ok")
         & pl.col("value_units").is_not_null()
         & pl.col("fx_num").is_not_null()
-        & (pl.col("value_units") <= fits)
+        & fits("value_units")
         & (pl.col("cv") > 0)
         & (pl.col("cv") <= _MAX_LINE_CENTS)
         & (
             ~pl.col("metal")
             | (
                 pl.col("content_units").is_not_null()
-                & (pl.col("content_units") <= fits)
+                & fits("content_units")
                 & (pl.col("content") > 0)
                 & (pl.col("content") < pl.col("cv"))
             )

@@ -439,7 +439,7 @@ class _Pricing:
             spread = file.spread
             if spread is None:
                 numbers = entry_shares(numbers, inert, tainted, scanned, failing)
-            elif spread.totals is None:  # the first pass: the entries' totals only
+            elif first_pass:  # the entries' totals only
                 spread.add(numbers, self.first_row, inert, tainted, scanned, failing)
                 return None
             else:

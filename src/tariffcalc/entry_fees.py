@@ -26,6 +26,11 @@ _ENTRY_FACTS = pl.Schema({
 })  # fmt: skip
 
 
+def _not_inert(height: int, inert: list[int]) -> pl.Series:
+    """False at the ``inert`` rows of a part (they take no part in their entries), else True."""
+    return pl.repeat(True, height, eager=True).scatter(inert, False)
+
+
 def cents_of(base: pl.Expr, rate: pl.Expr) -> pl.Expr:
     """An amount in cents times a rate in millionths, rounded half up to the cent."""
     return (base * rate + HALF_RATE) // RATE_SCALE
@@ -55,7 +60,7 @@ def entry_shares(
     one date; otherwise the engine prices all its rows (``tainted``; see
     :meth:`~tariffcalc.alone.RowsAlone.classify`)."""
     entry = numbers.get_column("entry")
-    not_inert = pl.repeat(True, numbers.height, eager=True).scatter(inert, False)
+    not_inert = _not_inert(numbers.height, inert)
     fails = pl.repeat(False, numbers.height, eager=True).scatter(failing, True)
     counted = numbers.get_column("cv").scatter(failing, [scanned[row] for row in failing])
     query = numbers.lazy().with_columns(
@@ -191,7 +196,7 @@ class EntryTotals:
         """A part's member rows (``scanned``: the value in cents the entry scan counts for
         rows the engine prices alone; ``failing``: those of them it refuses, see
         :func:`entry_shares`), folded into the entries' rows."""
-        not_inert = pl.repeat(True, numbers.height, eager=True).scatter(inert, False)
+        not_inert = _not_inert(numbers.height, inert)
         rows = list(scanned)
         refused = set(failing)
         counted = pl.DataFrame(
@@ -259,7 +264,7 @@ class EntryTotals:
         over the file and the shares handed out in earlier parts. ``inert`` rows take no part
         in their entries (see :func:`entry_shares`)."""
         assert self.totals is not None
-        not_inert = pl.repeat(True, numbers.height, eager=True).scatter(inert, False)
+        not_inert = _not_inert(numbers.height, inert)
         # Only this part's entries of the file's (a hash table of millions of entries per
         # part would take more memory than the part), with what they have had so far.
         here = numbers.get_column("entry").unique().implode()

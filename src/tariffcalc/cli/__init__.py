@@ -63,8 +63,8 @@ def raise_if_stopped() -> None:
     """Stop now if a signal came whose exception a library swallowed and then carried on (one
     handled in the hooks Python runs around a fork, say): called before an output is kept,
     so that Ctrl-C never leaves a finished-looking output behind."""
-    if _stopped_by:
-        signum = _stopped_by[0]
+    signum = stop_signal()
+    if signum is not None:
         raise KeyboardInterrupt if signum == signal.SIGINT else Terminated(signum)
 
 
