@@ -227,10 +227,12 @@ class ColumnarFile:
         assert spread is not None
         size = self._size()
         first_row = 0
-        for part in read_parts(self.table, self.chunk_bytes):  # (not read ahead: see _priced)
-            _Pricing(self, part.frame, first_row, 0, part.last).run()
-            first_row += part.frame.height
-            self._tell(part.done // 2, size)
+        # (not read ahead, and closed here: see _priced)
+        with contextlib.closing(read_parts(self.table, self.chunk_bytes)) as parts:
+            for part in parts:
+                _Pricing(self, part.frame, first_row, 0, part.last).run()
+                first_row += part.frame.height
+                self._tell(part.done // 2, size)
         spread.close()
         self.book = spread.book()
         yield from self._priced(lambda done: (size + done) // 2)
